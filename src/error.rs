@@ -1,0 +1,162 @@
+//! The crate's single error type.
+//!
+//! Every fallible public entry point returns [`Result`]. Messages name the bad
+//! value and what was expected, so a user can fix the input without reading
+//! the source.
+
+use std::fmt;
+
+/// Errors returned by `riemannian_diffusion`.
+#[non_exhaustive]
+#[derive(Debug)]
+pub enum Error {
+    /// An argument is outside its valid range (e.g. `t <= 0`, NaN, a zero batch size).
+    InvalidArgument {
+        /// Name of the argument.
+        name: &'static str,
+        /// The offending value, formatted.
+        value: String,
+        /// What was expected instead.
+        expected: String,
+    },
+    /// A slice or matrix has the wrong length or shape.
+    DimensionMismatch {
+        /// What was being checked (e.g. "point", "tangent vector").
+        what: &'static str,
+        /// Expected length.
+        expected: usize,
+        /// Length found.
+        found: usize,
+    },
+    /// A point is not on the manifold to within the tolerance.
+    NotOnManifold {
+        /// Manifold name, e.g. `Sphere(2)`.
+        manifold: String,
+        /// Which constraint failed and by how much.
+        detail: String,
+        /// The tolerance used.
+        tolerance: f64,
+    },
+    /// A value that must be finite is NaN or infinite.
+    NonFinite {
+        /// What was being computed or read.
+        what: String,
+    },
+    /// A text input (CSV, stdin) could not be parsed.
+    Parse {
+        /// File name or `<stdin>`.
+        source_name: String,
+        /// 1-based line number.
+        line: usize,
+        /// What was wrong with the line.
+        message: String,
+    },
+    /// An I/O operation failed.
+    Io {
+        /// The path involved.
+        path: String,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// A checkpoint file is corrupt, truncated or of another version/model shape.
+    Checkpoint {
+        /// The path involved.
+        path: String,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// A numerical method failed (no convergence, step-size underflow, too many steps).
+    Numerical {
+        /// The method that failed.
+        method: &'static str,
+        /// What happened, with the values involved.
+        detail: String,
+    },
+}
+
+/// `Result` specialised to the crate's [`Error`].
+pub type Result<T> = std::result::Result<T, Error>;
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::InvalidArgument {
+                name,
+                value,
+                expected,
+            } => write!(f, "invalid {name} = {value}: expected {expected}"),
+            Error::DimensionMismatch {
+                what,
+                expected,
+                found,
+            } => write!(f, "{what} has length {found}, expected {expected}"),
+            Error::NotOnManifold {
+                manifold,
+                detail,
+                tolerance,
+            } => write!(
+                f,
+                "point is not on {manifold} (tolerance {tolerance:e}): {detail}"
+            ),
+            Error::NonFinite { what } => write!(f, "non-finite value in {what}"),
+            Error::Parse {
+                source_name,
+                line,
+                message,
+            } => write!(f, "{source_name}:{line}: {message}"),
+            Error::Io { path, source } => write!(f, "{path}: {source}"),
+            Error::Checkpoint { path, message } => {
+                write!(f, "checkpoint {path} is unusable: {message}")
+            }
+            Error::Numerical { method, detail } => write!(f, "{method} failed: {detail}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Io { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}
+
+impl Error {
+    /// Shorthand for [`Error::InvalidArgument`].
+    pub fn invalid(name: &'static str, value: impl fmt::Display, expected: impl Into<String>) -> Self {
+        Error::InvalidArgument {
+            name,
+            value: value.to_string(),
+            expected: expected.into(),
+        }
+    }
+}
+
+/// Checks that a kernel time `t` is finite and strictly positive.
+///
+/// # Errors
+/// [`Error::InvalidArgument`] naming `t` otherwise.
+pub fn check_time(t: f64) -> Result<()> {
+    if t.is_finite() && t > 0.0 {
+        Ok(())
+    } else {
+        Err(Error::invalid("t", t, "a finite time t > 0"))
+    }
+}
+
+/// Checks that `len == expected`.
+///
+/// # Errors
+/// [`Error::DimensionMismatch`] otherwise.
+pub fn check_len(what: &'static str, len: usize, expected: usize) -> Result<()> {
+    if len == expected {
+        Ok(())
+    } else {
+        Err(Error::DimensionMismatch {
+            what,
+            expected,
+            found: len,
+        })
+    }
+}

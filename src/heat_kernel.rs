@@ -1,0 +1,1 @@
+//! `heat_kernel` (under construction).

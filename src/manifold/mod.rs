@@ -1,0 +1,148 @@
+//! Riemannian manifolds in ambient coordinates.
+//!
+//! A point is a slice of [`Manifold::ambient_dim`] reals (see the table in the
+//! crate docs); a batch is a row-major buffer of such rows. Tangent vectors and
+//! scores use the same ambient coordinates, and [`Manifold::inner`] is the
+//! binding metric of `DESIGN.md` (flat on tori, round on spheres).
+
+mod sphere;
+mod torus;
+
+pub use sphere::Sphere;
+pub use torus::Torus;
+
+use crate::error::{check_len, Error, Result};
+use crate::random::{standard_normal, Rng};
+use rayon::prelude::*;
+
+/// Default tolerance of membership checks on user input.
+pub const DEFAULT_TOLERANCE: f64 = 1e-6;
+
+/// A Riemannian manifold embedded in (or parametrised by) `R^ambient_dim`.
+///
+/// Per-point methods take slices of exact length and panic on a length
+/// mismatch (a programming error inside the library); user input is validated
+/// with [`Manifold::check_point`] / [`check_batch`] first.
+pub trait Manifold: Send + Sync + std::fmt::Debug {
+    /// Human-readable name, e.g. `Sphere(2)`.
+    fn name(&self) -> String;
+    /// Intrinsic dimension.
+    fn dim(&self) -> usize;
+    /// Number of reals per point (and per tangent vector).
+    fn ambient_dim(&self) -> usize;
+    /// Checks that `x` has the right length, is finite and lies on the manifold to within `tol`.
+    ///
+    /// # Errors
+    /// [`Error::DimensionMismatch`], [`Error::NonFinite`] or [`Error::NotOnManifold`] naming the defect.
+    fn check_point(&self, x: &[f64], tol: f64) -> Result<()>;
+    /// Maps a point that drifted slightly off the manifold back onto it (nearest point / angle wrap).
+    fn project_point(&self, x: &[f64], out: &mut [f64]);
+    /// Orthogonal projection of an ambient vector `v` onto the tangent space at `x`.
+    fn project_tangent(&self, x: &[f64], v: &[f64], out: &mut [f64]);
+    /// Riemannian inner product of tangent vectors `u`, `v` at `x`.
+    fn inner(&self, x: &[f64], u: &[f64], v: &[f64]) -> f64;
+    /// Riemannian exponential map `exp_x(v)`.
+    fn exp(&self, x: &[f64], v: &[f64], out: &mut [f64]);
+    /// Riemannian logarithm: a tangent vector `v` at `x` of minimal norm with `exp_x(v) = y`.
+    /// On the cut locus one minimising geodesic is chosen deterministically.
+    fn log(&self, x: &[f64], y: &[f64], out: &mut [f64]);
+    /// Geodesic distance.
+    fn distance(&self, x: &[f64], y: &[f64]) -> f64;
+    /// An orthonormal basis (in the metric) of the tangent space at `x`:
+    /// `dim()` rows of `ambient_dim()` reals, written row-major into `out`.
+    fn tangent_basis(&self, x: &[f64], out: &mut [f64]);
+    /// A draw from the normalised Riemannian volume (uniform distribution).
+    fn sample_uniform(&self, rng: &mut Rng, out: &mut [f64]);
+    /// Natural log of the Riemannian volume.
+    fn log_volume(&self) -> f64;
+
+    /// A standard Gaussian tangent vector at `x` (covariance = identity in the metric).
+    /// The default combines the tangent basis with `dim()` normal draws.
+    fn sample_tangent_normal(&self, x: &[f64], rng: &mut Rng, out: &mut [f64]) {
+        let (d, n) = (self.dim(), self.ambient_dim());
+        let mut basis = vec![0.0; d * n];
+        self.tangent_basis(x, &mut basis);
+        out.iter_mut().for_each(|o| *o = 0.0);
+        for i in 0..d {
+            let z = standard_normal(rng);
+            for j in 0..n {
+                out[j] += z * basis[i * n + j];
+            }
+        }
+    }
+
+    /// Squared Riemannian norm of a tangent vector.
+    fn norm_squared(&self, x: &[f64], v: &[f64]) -> f64 {
+        self.inner(x, v, v)
+    }
+}
+
+/// Checks every row of a row-major batch; the error names the first bad row (0-based).
+///
+/// # Errors
+/// As [`Manifold::check_point`], with the row index in the message.
+pub fn check_batch(manifold: &dyn Manifold, points: &[f64], tol: f64) -> Result<usize> {
+    let n = manifold.ambient_dim();
+    if n == 0 || points.len() % n != 0 {
+        return Err(Error::DimensionMismatch {
+            what: "batch of points (length must be a multiple of the ambient dimension)",
+            expected: n * (points.len() / n.max(1) + 1),
+            found: points.len(),
+        });
+    }
+    for (row, x) in points.chunks_exact(n).enumerate() {
+        manifold.check_point(x, tol).map_err(|e| match e {
+            Error::NotOnManifold {
+                manifold,
+                detail,
+                tolerance,
+            } => Error::NotOnManifold {
+                manifold,
+                detail: format!("row {row}: {detail}"),
+                tolerance,
+            },
+            Error::NonFinite { what } => Error::NonFinite {
+                what: format!("row {row} of {what}"),
+            },
+            other => other,
+        })?;
+    }
+    Ok(points.len() / n)
+}
+
+/// Checks that all entries of `x` are finite.
+///
+/// # Errors
+/// [`Error::NonFinite`] naming `what` and the first bad index.
+pub fn check_finite(what: &str, x: &[f64]) -> Result<()> {
+    match x.iter().position(|v| !v.is_finite()) {
+        None => Ok(()),
+        Some(i) => Err(Error::NonFinite {
+            what: format!("{what} (entry {i} = {})", x[i]),
+        }),
+    }
+}
+
+/// Applies `exp` row by row over a batch, in parallel: `out[i] = exp_{x[i]}(v[i])`.
+pub fn exp_batch(manifold: &dyn Manifold, x: &[f64], v: &[f64], out: &mut [f64]) {
+    let n = manifold.ambient_dim();
+    assert_eq!(x.len(), v.len());
+    assert_eq!(x.len(), out.len());
+    out.par_chunks_mut(n)
+        .zip(x.par_chunks(n).zip(v.par_chunks(n)))
+        .for_each(|(o, (xi, vi))| manifold.exp(xi, vi, o));
+}
+
+/// Projects each row of `v` onto the tangent space at the matching row of `x`, in parallel.
+pub fn project_tangent_batch(manifold: &dyn Manifold, x: &[f64], v: &[f64], out: &mut [f64]) {
+    let n = manifold.ambient_dim();
+    assert_eq!(x.len(), v.len());
+    assert_eq!(x.len(), out.len());
+    out.par_chunks_mut(n)
+        .zip(x.par_chunks(n).zip(v.par_chunks(n)))
+        .for_each(|(o, (xi, vi))| manifold.project_tangent(xi, vi, o));
+}
+
+pub(crate) fn require_len(what: &'static str, x: &[f64], n: usize) -> Result<()> {
+    check_len(what, x.len(), n)
+}

@@ -1,0 +1,1 @@
+//! `ode` (under construction).
