@@ -124,7 +124,11 @@ impl std::error::Error for Error {
 
 impl Error {
     /// Shorthand for [`Error::InvalidArgument`].
-    pub fn invalid(name: &'static str, value: impl fmt::Display, expected: impl Into<String>) -> Self {
+    pub fn invalid(
+        name: &'static str,
+        value: impl fmt::Display,
+        expected: impl Into<String>,
+    ) -> Self {
         Error::InvalidArgument {
             name,
             value: value.to_string(),

@@ -55,7 +55,11 @@ pub trait ScoreField: Send + Sync {
                 let e = &basis[i * n..(i + 1) * n];
                 let plus = &values[2 * i * n..(2 * i + 1) * n];
                 let minus = &values[(2 * i + 1) * n..(2 * i + 2) * n];
-                let diff: Vec<f64> = plus.iter().zip(minus).map(|(p, q)| (p - q) / (2.0 * h)).collect();
+                let diff: Vec<f64> = plus
+                    .iter()
+                    .zip(minus)
+                    .map(|(p, q)| (p - q) / (2.0 * h))
+                    .collect();
                 div += m.inner(xr, e, &diff);
             }
             out[r] = div;
