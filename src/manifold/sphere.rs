@@ -142,8 +142,7 @@ impl Manifold for Sphere {
         let skip = (0..n)
             .max_by(|&i, &j| x[i].abs().total_cmp(&x[j].abs()))
             .unwrap_or(0);
-        let mut row = 0;
-        for axis in (0..n).filter(|&a| a != skip) {
+        for (row, axis) in (0..n).filter(|&a| a != skip).enumerate() {
             let (done, rest) = out.split_at_mut(row * n);
             let e = &mut rest[..n];
             e.iter_mut().for_each(|v| *v = 0.0);
@@ -163,7 +162,6 @@ impl Manifold for Sphere {
             }
             let norm = dot(e, e).sqrt();
             e.iter_mut().for_each(|v| *v /= norm);
-            row += 1;
         }
     }
     fn sample_uniform(&self, rng: &mut Rng, out: &mut [f64]) {

@@ -1,0 +1,341 @@
+//! The exact score of a data set noised by the heat kernel (a heat-kernel mixture).
+//!
+//! For data points `x_1, …, x_N` and kernel time `t`, the noised law is
+//!
+//! `p_t(x) = (1/N) Σ_i p_t(x_i, x)`,
+//!
+//! with `p_t(x_i, ·)` the heat kernel of `∂_t p = ½ Δ p` (crate convention). It is the
+//! law of the forward diffusion started from the empirical distribution, so its score
+//! is the ideal (Bayes-optimal) denoising score-matching target and gives an exact,
+//! training-free [`ScoreField`] for end-to-end tests of samplers and likelihoods.
+//!
+//! - `log p_t(x) = LSE_i(ℓ_i) − ln N` with `ℓ_i = log p_t(x_i, x)` (log-sum-exp, stable
+//!   when every `p_t(x_i, x)` underflows);
+//! - score `s = ∇ log p_t = Σ_i w_i ∇ℓ_i`, softmax weights `w_i = e^{ℓ_i − LSE}`;
+//! - divergence from the heat equation: since `Δ p = 2 ∂_t p`,
+//!   `div s = Δ log p = Δp/p − |∇ log p|² = 2 ∂_t log p_t(x) − |s|²`,
+//!   with `∂_t log p` by a fourth-order central difference in `u = ln t`
+//!   (`η = 2·10⁻³`: truncation `η⁴/30 · |∂_u⁵ log p| ≈ 5·10⁻¹³ |∂_u log p|` for the
+//!   Gaussian-like `log p ≈ −θ²/2t`; round-off `≈ 10⁻¹⁵|log p|/η`). Cost `4N` kernel
+//!   evaluations plus the score (`N`), independent of the dimension, instead of
+//!   `2 d N` score evaluations for the generic finite-difference divergence. Accurate
+//!   to the kernel's own accuracy divided by `η` (`≈ 10⁻¹¹` relative for exact
+//!   estimators); if an `Auto` kernel switches estimator inside `[t e^{−2η}, t e^{2η}]`
+//!   the jump between the two estimators is amplified by `1/η` too.
+
+use crate::error::{check_len, check_time, Error, Result};
+use crate::heat_kernel::HeatKernel;
+use crate::manifold::{check_batch, Manifold, DEFAULT_TOLERANCE};
+use crate::score::ScoreField;
+use rayon::prelude::*;
+
+/// Rows per rayon task in the batched methods (fixed: results do not depend on the thread count).
+const CHUNK_ROWS: usize = 64;
+
+/// Step in `u = ln t` of the finite difference for `∂_t log p` (see the module docs).
+const LOG_TIME_STEP: f64 = 2e-3;
+
+/// `p_t(x) = (1/N) Σ_i p_t(x_i, x)`: a data set of `N` points noised by a heat kernel.
+pub struct HeatKernelMixture {
+    kernel: Box<dyn HeatKernel>,
+    points: Vec<f64>,
+    count: usize,
+}
+
+impl std::fmt::Debug for HeatKernelMixture {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HeatKernelMixture")
+            .field("manifold", &self.kernel.manifold().name())
+            .field("count", &self.count)
+            .finish()
+    }
+}
+
+impl HeatKernelMixture {
+    /// The mixture of `kernel` centred at the rows of `points` (row-major, ambient coordinates).
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for an empty data set; [`Error::DimensionMismatch`],
+    /// [`Error::NonFinite`] or [`Error::NotOnManifold`] for bad rows (see [`check_batch`]).
+    pub fn new(kernel: Box<dyn HeatKernel>, points: Vec<f64>) -> Result<Self> {
+        if points.is_empty() {
+            return Err(Error::invalid("points", "[]", "at least one data point"));
+        }
+        let count = check_batch(kernel.manifold(), &points, DEFAULT_TOLERANCE)?;
+        Ok(HeatKernelMixture {
+            kernel,
+            points,
+            count,
+        })
+    }
+
+    /// The data points (row-major).
+    pub fn points(&self) -> &[f64] {
+        &self.points
+    }
+
+    /// Number of data points `N`.
+    pub fn len(&self) -> usize {
+        self.count
+    }
+
+    /// Always `false` (a mixture has at least one point).
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    /// The heat kernel.
+    pub fn kernel(&self) -> &dyn HeatKernel {
+        self.kernel.as_ref()
+    }
+
+    fn center(&self, i: usize) -> &[f64] {
+        let n = self.kernel.manifold().ambient_dim();
+        &self.points[i * n..(i + 1) * n]
+    }
+
+    /// `log p_t(x) = LSE_i log p_t(x_i, x) − ln N`.
+    ///
+    /// # Errors
+    /// As [`HeatKernel::log_prob`] (bad `x`, `t ≤ 0`, estimator failure).
+    pub fn log_prob(&self, x: &[f64], t: f64) -> Result<f64> {
+        let mut logs = Vec::with_capacity(self.count);
+        for i in 0..self.count {
+            logs.push(self.kernel.log_prob(self.center(i), x, t)?.log_prob);
+        }
+        Ok(log_sum_exp(&logs) - (self.count as f64).ln())
+    }
+
+    /// Batched [`HeatKernelMixture::log_prob`] over the rows of `x`, into `out`.
+    ///
+    /// # Errors
+    /// As [`HeatKernelMixture::log_prob`]; [`Error::DimensionMismatch`] for bad shapes.
+    pub fn log_prob_batch(&self, x: &[f64], t: f64, out: &mut [f64]) -> Result<()> {
+        let n = self.kernel.manifold().ambient_dim();
+        let rows = batch_len(x, n)?;
+        check_len("log_prob output", out.len(), rows)?;
+        out.par_chunks_mut(CHUNK_ROWS)
+            .zip(x.par_chunks(CHUNK_ROWS * n))
+            .try_for_each(|(o, xs)| {
+                for (oi, xi) in o.iter_mut().zip(xs.chunks_exact(n)) {
+                    *oi = self.log_prob(xi, t)?;
+                }
+                Ok(())
+            })
+    }
+
+    /// The score `s(x) = Σ_i w_i ∇ log p_t(x_i, x)` into `out`; returns `log p_t(x)`.
+    ///
+    /// # Errors
+    /// As [`HeatKernelMixture::log_prob`]; [`Error::DimensionMismatch`] if `out` has the wrong length.
+    pub fn score(&self, x: &[f64], t: f64, out: &mut [f64]) -> Result<f64> {
+        let n = self.kernel.manifold().ambient_dim();
+        check_len("score output", out.len(), n)?;
+        let mut scores = vec![0.0; self.count * n];
+        let mut logs = Vec::with_capacity(self.count);
+        for (i, s) in scores.chunks_exact_mut(n).enumerate() {
+            logs.push(self.kernel.score(self.center(i), x, t, s)?.log_prob);
+        }
+        let lse = log_sum_exp(&logs);
+        out.iter_mut().for_each(|o| *o = 0.0);
+        for (l, s) in logs.iter().zip(scores.chunks_exact(n)) {
+            let w = (l - lse).exp();
+            for (o, v) in out.iter_mut().zip(s) {
+                *o += w * v;
+            }
+        }
+        Ok(lse - (self.count as f64).ln())
+    }
+
+    /// `div s(x) = 2 ∂_t log p_t(x) − |s(x)|²` (heat equation; see the module docs for accuracy).
+    ///
+    /// # Errors
+    /// As [`HeatKernelMixture::score`].
+    pub fn divergence(&self, x: &[f64], t: f64) -> Result<f64> {
+        check_time(t)?;
+        let m = self.kernel.manifold();
+        let mut s = vec![0.0; m.ambient_dim()];
+        self.score(x, t, &mut s)?;
+        let eta = LOG_TIME_STEP;
+        let f = |k: f64| self.log_prob(x, t * (k * eta).exp());
+        // f'(u) ≈ [f(u−2η) − 8 f(u−η) + 8 f(u+η) − f(u+2η)] / (12 η), and ∂_t = (1/t) ∂_u.
+        let du = (f(-2.0)? - 8.0 * f(-1.0)? + 8.0 * f(1.0)? - f(2.0)?) / (12.0 * eta);
+        Ok(2.0 * du / t - m.norm_squared(x, &s))
+    }
+}
+
+/// `ln Σ exp(v_i)`, stable (`−∞` for an empty slice or all `−∞`).
+fn log_sum_exp(v: &[f64]) -> f64 {
+    let max = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    if max == f64::NEG_INFINITY || max.is_nan() {
+        return max;
+    }
+    max + v.iter().map(|x| (x - max).exp()).sum::<f64>().ln()
+}
+
+fn batch_len(x: &[f64], n: usize) -> Result<usize> {
+    if x.len() % n != 0 {
+        return Err(Error::DimensionMismatch {
+            what: "batch of points (length must be a multiple of the ambient dimension)",
+            expected: n * (x.len() / n + 1),
+            found: x.len(),
+        });
+    }
+    Ok(x.len() / n)
+}
+
+impl ScoreField for HeatKernelMixture {
+    fn manifold(&self) -> &dyn Manifold {
+        self.kernel.manifold()
+    }
+
+    /// Exact mixture score, parallel over fixed chunks of rows.
+    fn score_batch(&self, x: &[f64], t: f64, out: &mut [f64]) -> Result<()> {
+        let n = self.kernel.manifold().ambient_dim();
+        let rows = batch_len(x, n)?;
+        check_len("score output", out.len(), rows * n)?;
+        out.par_chunks_mut(CHUNK_ROWS * n)
+            .zip(x.par_chunks(CHUNK_ROWS * n))
+            .try_for_each(|(o, xs)| {
+                for (oi, xi) in o.chunks_exact_mut(n).zip(xs.chunks_exact(n)) {
+                    self.score(xi, t, oi)?;
+                }
+                Ok(())
+            })
+    }
+
+    /// Divergence by the heat equation, `2 ∂_t log p − |s|²` (module docs).
+    fn divergence_batch(&self, x: &[f64], t: f64, out: &mut [f64]) -> Result<()> {
+        let n = self.kernel.manifold().ambient_dim();
+        let rows = batch_len(x, n)?;
+        check_len("divergence output", out.len(), rows)?;
+        out.par_chunks_mut(CHUNK_ROWS)
+            .zip(x.par_chunks(CHUNK_ROWS * n))
+            .try_for_each(|(o, xs)| {
+                for (oi, xi) in o.iter_mut().zip(xs.chunks_exact(n)) {
+                    *oi = self.divergence(xi, t)?;
+                }
+                Ok(())
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::heat_kernel::{SphereHeatKernel, SphereMethod, TorusHeatKernel, TorusMethod};
+    use crate::manifold::{Sphere, Torus};
+    use crate::random::rng_from_seed;
+
+    fn sphere_mixture() -> HeatKernelMixture {
+        let s2 = Sphere::new(2).unwrap();
+        let kernel = Box::new(SphereHeatKernel::new(s2, SphereMethod::Eigen));
+        let points = vec![0.0, 0.0, 1.0, 0.6, 0.8, 0.0, -0.48, 0.6, -0.64];
+        HeatKernelMixture::new(kernel, points).unwrap()
+    }
+
+    fn torus_mixture() -> HeatKernelMixture {
+        let t2 = Torus::new(2).unwrap();
+        let kernel = Box::new(TorusHeatKernel::new(t2, TorusMethod::Auto));
+        HeatKernelMixture::new(kernel, vec![0.5, 1.0, 3.0, 5.5, 6.0, 2.5]).unwrap()
+    }
+
+    /// Score versus central differences of `log p` along geodesics through a tangent basis.
+    fn check_score(mix: &HeatKernelMixture, t: f64, seed: u64) {
+        let m = mix.manifold();
+        let (d, n) = (m.dim(), m.ambient_dim());
+        let mut rng = rng_from_seed(seed);
+        let (mut x, mut s, mut basis, mut y) =
+            (vec![0.0; n], vec![0.0; n], vec![0.0; d * n], vec![0.0; n]);
+        for _ in 0..10 {
+            m.sample_uniform(&mut rng, &mut x);
+            mix.score(&x, t, &mut s).unwrap();
+            m.tangent_basis(&x, &mut basis);
+            let h = 1e-5;
+            for e in basis.chunks_exact(n) {
+                let step: Vec<f64> = e.iter().map(|v| h * v).collect();
+                m.exp(&x, &step, &mut y);
+                let plus = mix.log_prob(&y, t).unwrap();
+                let back: Vec<f64> = step.iter().map(|v| -v).collect();
+                m.exp(&x, &back, &mut y);
+                let minus = mix.log_prob(&y, t).unwrap();
+                let fd = (plus - minus) / (2.0 * h);
+                let exact = m.inner(&x, e, &s);
+                // Truncation h²/6 |∂³ log p| ≲ 1e-10/t³, round-off 1e-16 |log p| / h ≈ 1e-10.
+                assert!(
+                    (fd - exact).abs() < 1e-6 * (1.0 + exact.abs()),
+                    "fd {fd} vs score {exact}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn score_matches_finite_differences_of_log_density() {
+        check_score(&sphere_mixture(), 0.3, 1);
+        check_score(&torus_mixture(), 0.2, 2);
+    }
+
+    /// The heat-equation divergence against the generic geodesic central-difference one.
+    fn check_divergence(mix: &HeatKernelMixture, t: f64, seed: u64) {
+        let m = mix.manifold();
+        let n = m.ambient_dim();
+        let mut rng = rng_from_seed(seed);
+        let rows = 16;
+        let mut x = vec![0.0; rows * n];
+        for r in x.chunks_exact_mut(n) {
+            m.sample_uniform(&mut rng, r);
+        }
+        let mut exact = vec![0.0; rows];
+        mix.divergence_batch(&x, t, &mut exact).unwrap();
+        struct Generic<'a>(&'a HeatKernelMixture);
+        impl ScoreField for Generic<'_> {
+            fn manifold(&self) -> &dyn Manifold {
+                self.0.manifold()
+            }
+            fn score_batch(&self, x: &[f64], t: f64, out: &mut [f64]) -> Result<()> {
+                self.0.score_batch(x, t, out)
+            }
+        }
+        let mut fd = vec![0.0; rows];
+        Generic(mix).divergence_batch(&x, t, &mut fd).unwrap();
+        for (a, b) in exact.iter().zip(&fd) {
+            // The generic central difference (h = 1e-4) is accurate to ~1e-7 relative here.
+            assert!(
+                (a - b).abs() < 1e-6 * (1.0 + b.abs()),
+                "heat-equation {a} vs finite-difference {b}"
+            );
+        }
+    }
+
+    #[test]
+    fn heat_equation_divergence_matches_finite_differences() {
+        check_divergence(&sphere_mixture(), 0.3, 3);
+        check_divergence(&sphere_mixture(), 2.0, 4);
+        check_divergence(&torus_mixture(), 0.2, 5);
+    }
+
+    #[test]
+    fn single_flat_like_kernel_has_divergence_minus_d_over_t_near_centre() {
+        // For small t, near the centre p ≈ N(x₀, tI): div s ≈ −d/t (curvature corrections O(1)).
+        let mix = torus_mixture();
+        let t = 0.01;
+        let div = mix.divergence(&[0.5, 1.0], t).unwrap();
+        assert!((div + 2.0 / t).abs() < 1e-6 * 2.0 / t, "{div}");
+    }
+
+    #[test]
+    fn rejects_bad_input() {
+        let s2 = Sphere::new(2).unwrap();
+        let k = || Box::new(SphereHeatKernel::new(s2, SphereMethod::Auto));
+        assert!(HeatKernelMixture::new(k(), vec![]).is_err());
+        assert!(HeatKernelMixture::new(k(), vec![1.0, 1.0, 0.0]).is_err());
+        assert!(HeatKernelMixture::new(k(), vec![1.0, 0.0]).is_err());
+        let mix = sphere_mixture();
+        assert!(mix.log_prob(&[1.0, 0.0, 0.0], 0.0).is_err());
+        assert!(mix.divergence(&[1.0, 0.0, 0.0], f64::NAN).is_err());
+        assert!(mix.log_prob(&[2.0, 0.0, 0.0], 1.0).is_err());
+        let mut out = vec![0.0; 2];
+        assert!(mix.score_batch(&[1.0, 0.0, 0.0], 1.0, &mut out).is_err());
+    }
+}

@@ -1,1 +1,0 @@
-//! `ode` (under construction).
