@@ -1,1 +1,0 @@
-//! `autodiff` (under construction).
