@@ -1,0 +1,529 @@
+//! Synthetic targets: distributions with an exact sampler and an exact log density,
+//! used to test score models and likelihood estimators end to end.
+
+use super::earth::lat_lon_to_unit;
+use super::{
+    Dataset, VonMisesFisherComponent, VonMisesFisherMixture, WrappedNormalComponent,
+    WrappedNormalMixture,
+};
+use crate::error::{Error, Result};
+use crate::manifold::Manifold;
+use crate::random::{streams, Rng};
+use rayon::prelude::*;
+use std::f64::consts::PI;
+
+/// Points per random stream in [`Target::sample`]: chunk `k` of this many points draws from
+/// stream `k` of the seed, so samples do not depend on the thread count.
+pub const SAMPLE_CHUNK: usize = 256;
+
+/// A probability distribution on a manifold with an exact sampler and an exact log density
+/// (with respect to the Riemannian volume, `DESIGN.md`).
+pub trait Target: Send + Sync + std::fmt::Debug {
+    /// Human-readable description.
+    fn name(&self) -> String;
+
+    /// The manifold the distribution lives on.
+    fn manifold(&self) -> &dyn Manifold;
+
+    /// `ln p(x)` for one point `x` (ambient coordinates, assumed on the manifold).
+    ///
+    /// # Panics
+    /// May panic if `x.len() != manifold().ambient_dim()` (programming error).
+    fn log_density(&self, x: &[f64]) -> f64;
+
+    /// Writes one exact draw into `out` (`manifold().ambient_dim()` reals).
+    fn sample_point(&self, rng: &mut Rng, out: &mut [f64]);
+
+    /// `n` exact draws, row-major, deterministic in `seed` and independent of the thread
+    /// count (chunks of [`SAMPLE_CHUNK`] points, chunk `k` uses stream `k`, in parallel).
+    fn sample(&self, n: usize, seed: u64) -> Vec<f64> {
+        let dim = self.manifold().ambient_dim();
+        let mut out = vec![0.0; n * dim];
+        let chunks = n.div_ceil(SAMPLE_CHUNK);
+        let rngs = streams(seed, chunks);
+        out.par_chunks_mut(SAMPLE_CHUNK * dim)
+            .zip(rngs)
+            .for_each(|(chunk, mut rng)| {
+                for x in chunk.chunks_exact_mut(dim) {
+                    self.sample_point(&mut rng, x);
+                }
+            });
+        out
+    }
+
+    /// `ln p` of every row of a row-major batch, in parallel.
+    ///
+    /// # Errors
+    /// As [`crate::manifold::check_batch`] (tolerance [`crate::manifold::DEFAULT_TOLERANCE`]):
+    /// wrong length, non-finite entries, or points off the manifold.
+    fn log_density_batch(&self, points: &[f64]) -> Result<Vec<f64>> {
+        crate::manifold::check_batch(self.manifold(), points, crate::manifold::DEFAULT_TOLERANCE)?;
+        let dim = self.manifold().ambient_dim();
+        Ok(points
+            .par_chunks(dim)
+            .map(|x| self.log_density(x))
+            .collect())
+    }
+
+    /// Negative mean log-likelihood `−(1/N) Σ ln p(x_i)` of a data set, in nats.
+    ///
+    /// # Errors
+    /// As [`Target::log_density_batch`]; [`Error::InvalidArgument`] for an empty data set.
+    fn negative_log_likelihood(&self, data: &Dataset) -> Result<f64> {
+        if data.is_empty() {
+            return Err(Error::invalid("data set", &data.name, "at least one point"));
+        }
+        let values = self.log_density_batch(&data.points)?;
+        Ok(-values.iter().sum::<f64>() / values.len() as f64)
+    }
+}
+
+/// Checks mixture weights (finite, positive, at least one) and normalises them to sum to 1.
+pub(crate) fn validate_weights(weights: &[f64]) -> Result<Vec<f64>> {
+    if weights.is_empty() {
+        return Err(Error::invalid(
+            "components",
+            0,
+            "at least one mixture component",
+        ));
+    }
+    if let Some(w) = weights.iter().find(|w| !(w.is_finite() && **w > 0.0)) {
+        return Err(Error::invalid(
+            "weight",
+            w,
+            "finite positive mixture weights",
+        ));
+    }
+    let total: f64 = weights.iter().sum();
+    Ok(weights.iter().map(|w| w / total).collect())
+}
+
+/// Names accepted by [`builtin_target`].
+pub const BUILTIN_TARGETS: [&str; 2] = ["vmf-mixture", "wrapped-normal-mixture"];
+
+/// The built-in `vmf-mixture`: four von Mises–Fisher components on `S²`,
+/// means at (latitude, longitude) = (30°, 0°), (−20°, 100°), (60°, −120°), (−50°, −40°)
+/// (converted by [`lat_lon_to_unit`]), concentrations κ = 30, 20, 50, 40 and weights
+/// 0.3, 0.3, 0.2, 0.2. Components are ≥ 70° apart, so the modes are well separated
+/// (angular spread ≈ 1/√κ ≈ 8°–13°).
+pub fn builtin_vmf_mixture() -> VonMisesFisherMixture {
+    let spec = [
+        (30.0, 0.0, 30.0, 0.3),
+        (-20.0, 100.0, 20.0, 0.3),
+        (60.0, -120.0, 50.0, 0.2),
+        (-50.0, -40.0, 40.0, 0.2),
+    ];
+    let components = spec
+        .iter()
+        .map(|&(lat, lon, kappa, weight)| VonMisesFisherComponent {
+            weight,
+            mean: lat_lon_to_unit(lat, lon).to_vec(),
+            kappa,
+        })
+        .collect();
+    VonMisesFisherMixture::new(2, components).expect("built-in vMF mixture is valid")
+}
+
+/// The built-in `wrapped-normal-mixture` on `T²`: three diagonal wrapped normals with means
+/// (π/2, π/2), (3π/2, π), (π, 7π/4), standard deviations (0.4, 0.4), (0.3, 0.6), (0.6, 0.3)
+/// and weights 0.4, 0.3, 0.3. The third component straddles the seam θ₂ = 2π ≡ 0, so
+/// wrapping matters.
+pub fn builtin_wrapped_normal_mixture() -> WrappedNormalMixture {
+    let components = vec![
+        WrappedNormalComponent {
+            weight: 0.4,
+            mean: vec![0.5 * PI, 0.5 * PI],
+            std: vec![0.4, 0.4],
+        },
+        WrappedNormalComponent {
+            weight: 0.3,
+            mean: vec![1.5 * PI, PI],
+            std: vec![0.3, 0.6],
+        },
+        WrappedNormalComponent {
+            weight: 0.3,
+            mean: vec![PI, 1.75 * PI],
+            std: vec![0.6, 0.3],
+        },
+    ];
+    WrappedNormalMixture::new(2, components).expect("built-in wrapped normal mixture is valid")
+}
+
+/// A built-in target by name (see [`BUILTIN_TARGETS`]).
+///
+/// # Errors
+/// [`Error::InvalidArgument`] naming the unknown name and the accepted ones.
+pub fn builtin_target(name: &str) -> Result<Box<dyn Target>> {
+    match name.trim().to_ascii_lowercase().as_str() {
+        "vmf-mixture" => Ok(Box::new(builtin_vmf_mixture())),
+        "wrapped-normal-mixture" => Ok(Box::new(builtin_wrapped_normal_mixture())),
+        _ => Err(Error::invalid(
+            "target",
+            format!("{name:?}"),
+            format!("one of {}", BUILTIN_TARGETS.join(", ")),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::{log_bessel_i, log_vmf_normaliser, log_wrapped_normal_1d};
+    use std::f64::consts::TAU;
+
+    /// Gauss–Legendre nodes and weights on [−1, 1] (Newton on P_n from Tricomi's initial guess).
+    fn gauss_legendre(n: usize) -> (Vec<f64>, Vec<f64>) {
+        let mut nodes = vec![0.0; n];
+        let mut weights = vec![0.0; n];
+        for i in 0..n {
+            let mut x = (PI * (i as f64 + 0.75) / (n as f64 + 0.5)).cos();
+            let mut dp = 1.0;
+            for _ in 0..100 {
+                let (mut p0, mut p1) = (1.0, x);
+                for k in 2..=n {
+                    let p2 = ((2 * k - 1) as f64 * x * p1 - (k - 1) as f64 * p0) / k as f64;
+                    p0 = p1;
+                    p1 = p2;
+                }
+                dp = n as f64 * (x * p1 - p0) / (x * x - 1.0);
+                let dx = p1 / dp;
+                x -= dx;
+                if dx.abs() < 1e-16 {
+                    break;
+                }
+            }
+            nodes[i] = x;
+            weights[i] = 2.0 / ((1.0 - x * x) * dp * dp);
+        }
+        (nodes, weights)
+    }
+
+    /// ∫_{S²} f(x) dA by Gauss–Legendre in z (n_z nodes) × trapezoid in φ (n_phi nodes).
+    fn sphere_quadrature(n_z: usize, n_phi: usize, f: impl Fn(&[f64]) -> f64) -> f64 {
+        let (z, w) = gauss_legendre(n_z);
+        let mut total = 0.0;
+        for (zi, wi) in z.iter().zip(&w) {
+            let r = (1.0 - zi * zi).sqrt();
+            let mut ring = 0.0;
+            for j in 0..n_phi {
+                let phi = TAU * j as f64 / n_phi as f64;
+                ring += f(&[r * phi.cos(), r * phi.sin(), *zi]);
+            }
+            total += wi * ring * TAU / n_phi as f64;
+        }
+        total
+    }
+
+    #[test]
+    fn vmf_normaliser_s2_closed_form_matches_bessel_route() {
+        // Independent routes: κ/(4π sinh κ) in closed form vs the general Bessel formula with ν = 1/2.
+        for &kappa in &[1e-3, 0.5, 1.0, 20.0, 50.0, 700.0, 1e4] {
+            let closed = log_vmf_normaliser(2, kappa).unwrap();
+            let bessel = 0.5 * kappa.ln() - 1.5 * TAU.ln() - log_bessel_i(0.5, kappa);
+            assert!(
+                (closed - bessel).abs() < 1e-13 * (1.0 + kappa),
+                "κ={kappa}: {closed} vs {bessel}"
+            );
+        }
+        // ln vol(S²) goes through ln Γ(3/2) (statrs, ~1e-15 relative).
+        assert!((log_vmf_normaliser(2, 0.0).unwrap() + (4.0 * PI).ln()).abs() < 1e-14);
+        assert!(log_vmf_normaliser(2, -1.0).is_err());
+        assert!(log_vmf_normaliser(2, f64::NAN).is_err());
+        assert!(log_vmf_normaliser(0, 1.0).is_err());
+    }
+
+    #[test]
+    fn vmf_mixture_integrates_to_one() {
+        let target = builtin_vmf_mixture();
+        // GL × trapezoid converge geometrically for these entire integrands; (200, 400) vs
+        // (300, 600) nodes agree to 1.2e-16 and give 1 − 1.6e-15 (measured), so 1e-12 is safe.
+        let coarse = sphere_quadrature(200, 400, |x| target.log_density(x).exp());
+        let fine = sphere_quadrature(300, 600, |x| target.log_density(x).exp());
+        eprintln!("vMF mixture mass: coarse {coarse:.17} fine {fine:.17}");
+        assert!((fine - coarse).abs() < 1e-12, "{coarse} vs {fine}");
+        assert!((fine - 1.0).abs() < 1e-12, "mass {fine}");
+    }
+
+    #[test]
+    fn vmf_mean_resultant_on_s2() {
+        // E[x·μ] = coth κ − 1/κ, E[(x·μ)²] = 1 − 2(coth κ − 1/κ)/κ on S².
+        for (seed, &kappa) in [0.5, 20.0, 50.0].iter().enumerate() {
+            let mean = lat_lon_to_unit(10.0, 40.0).to_vec();
+            let t = VonMisesFisherMixture::new(
+                2,
+                vec![VonMisesFisherComponent {
+                    weight: 1.0,
+                    mean: mean.clone(),
+                    kappa,
+                }],
+            )
+            .unwrap();
+            let n = 100_000;
+            let xs = t.sample(n, seed as u64);
+            let a = 1.0 / kappa.tanh() - 1.0 / kappa;
+            let var = 1.0 - 2.0 * a / kappa - a * a;
+            let w_mean: f64 = xs
+                .chunks_exact(3)
+                .map(|x| x[0] * mean[0] + x[1] * mean[1] + x[2] * mean[2])
+                .sum::<f64>()
+                / n as f64;
+            let se = (var / n as f64).sqrt();
+            assert!(
+                (w_mean - a).abs() < 5.0 * se,
+                "κ={kappa}: {w_mean} vs {a} (se {se})"
+            );
+            // Points are on the sphere.
+            for x in xs.chunks_exact(3) {
+                assert!(
+                    (x.iter().map(|v| v * v).sum::<f64>() - 1.0).abs() < 1e-15,
+                    "|x|² − 1 beyond a few ulps"
+                );
+            }
+            // The mean vector is a·μ (no bias orthogonal to μ): each coordinate within 5σ, σ² ≤ 1/n.
+            for k in 0..3 {
+                let m: f64 = xs.chunks_exact(3).map(|x| x[k]).sum::<f64>() / n as f64;
+                assert!(
+                    (m - a * mean[k]).abs() < 5.0 / (n as f64).sqrt(),
+                    "κ={kappa} coord {k}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn vmf_mean_resultant_on_s4() {
+        // E[x·μ] = A_p(κ) = I_{p/2}(κ)/I_{p/2−1}(κ) with p = 5 (Wood's algorithm with Beta(2, 2) proposals).
+        let mut mean = vec![0.0; 5];
+        mean[4] = 1.0;
+        for &kappa in &[1.0, 10.0] {
+            let t = VonMisesFisherMixture::new(
+                4,
+                vec![VonMisesFisherComponent {
+                    weight: 1.0,
+                    mean: mean.clone(),
+                    kappa,
+                }],
+            )
+            .unwrap();
+            let n = 100_000;
+            let xs = t.sample(n, 3);
+            let ws: Vec<f64> = xs.chunks_exact(5).map(|x| x[4]).collect();
+            let m = ws.iter().sum::<f64>() / n as f64;
+            let var = ws.iter().map(|w| (w - m) * (w - m)).sum::<f64>() / (n - 1) as f64;
+            let a = (log_bessel_i(2.5, kappa) - log_bessel_i(1.5, kappa)).exp();
+            assert!(
+                (m - a).abs() < 5.0 * (var / n as f64).sqrt(),
+                "κ={kappa}: {m} vs {a}"
+            );
+        }
+    }
+
+    #[test]
+    fn vmf_normalisation_on_s3_by_monte_carlo() {
+        // ∫ p = vol(S³) E_uniform[p]; with κ = 2 the ratio p/uniform ≤ e^{2κ} keeps the variance small.
+        use crate::manifold::Sphere;
+        let sphere = Sphere::new(3).unwrap();
+        let t = VonMisesFisherMixture::new(
+            3,
+            vec![VonMisesFisherComponent {
+                weight: 1.0,
+                mean: vec![0.0, 1.0, 0.0, 0.0],
+                kappa: 2.0,
+            }],
+        )
+        .unwrap();
+        let mut rng = crate::random::rng_from_seed(9);
+        let n = 200_000;
+        let mut x = [0.0; 4];
+        let values: Vec<f64> = (0..n)
+            .map(|_| {
+                sphere.sample_uniform(&mut rng, &mut x);
+                (t.log_density(&x) + sphere.log_volume()).exp()
+            })
+            .collect();
+        let m = values.iter().sum::<f64>() / n as f64;
+        let var = values.iter().map(|v| (v - m) * (v - m)).sum::<f64>() / (n - 1) as f64;
+        assert!((m - 1.0).abs() < 5.0 * (var / n as f64).sqrt(), "mass {m}");
+    }
+
+    #[test]
+    fn vmf_sampler_matches_density_moments() {
+        // E[x] and E[x xᵀ] of the built-in mixture: quadrature of the exact density vs 10⁵ samples.
+        let target = builtin_vmf_mixture();
+        let n = 100_000;
+        let xs = target.sample(n, 17);
+        for (i, j) in [(0, 0), (1, 1), (2, 2), (0, 1), (1, 2), (0, 2)]
+            .into_iter()
+            .chain([(3, 0), (3, 1), (3, 2)])
+        {
+            let f = |x: &[f64]| if i == 3 { x[j] } else { x[i] * x[j] };
+            let exact = sphere_quadrature(200, 400, |x| f(x) * target.log_density(x).exp());
+            let values: Vec<f64> = xs.chunks_exact(3).map(f).collect();
+            let m = values.iter().sum::<f64>() / n as f64;
+            let var = values.iter().map(|v| (v - m) * (v - m)).sum::<f64>() / (n - 1) as f64;
+            assert!(
+                (m - exact).abs() < 5.0 * (var / n as f64).sqrt(),
+                "moment ({i},{j}): {m} vs {exact}"
+            );
+        }
+    }
+
+    #[test]
+    fn wrapped_normal_1d_matches_fourier_series_and_integrates() {
+        // Independent route: p(θ) = (1/2π)(1 + 2 Σ_n e^{−n²σ²/2} cos nδ) (Jacobi theta form).
+        for &sigma in &[0.3, 1.0, 2.5, 8.0] {
+            for &theta in &[0.0, 1.0, 3.0, 6.2] {
+                let mean = 0.7;
+                let mut series = 1.0;
+                for n in 1..200 {
+                    series += 2.0
+                        * (-0.5 * (n * n) as f64 * sigma * sigma).exp()
+                        * (n as f64 * (theta - mean)).cos();
+                }
+                // The series sums O(1) terms, so its absolute error is ~1e-15; compare densities
+                // absolutely and logs only where the density is not tiny.
+                let reference = series / TAU;
+                let got = log_wrapped_normal_1d(theta, mean, sigma);
+                assert!(
+                    (got.exp() - reference).abs() < 1e-14,
+                    "σ={sigma} θ={theta}: {got} vs {reference}"
+                );
+                if reference > 1e-3 {
+                    assert!(
+                        (got - reference.ln()).abs() < 1e-12,
+                        "σ={sigma} θ={theta}: {got} vs {}",
+                        reference.ln()
+                    );
+                }
+            }
+        }
+        // Trapezoid on a periodic analytic integrand is spectrally accurate.
+        for &sigma in &[0.05, 0.5, 3.0, 20.0] {
+            let n = 4000;
+            let mass: f64 = (0..n)
+                .map(|k| log_wrapped_normal_1d(TAU * k as f64 / n as f64, 1.0, sigma).exp())
+                .sum::<f64>()
+                * TAU
+                / n as f64;
+            assert!((mass - 1.0).abs() < 1e-12, "σ={sigma}: mass {mass}");
+        }
+        assert!(log_wrapped_normal_1d(0.0, 0.0, 0.0).is_nan());
+    }
+
+    #[test]
+    fn wrapped_normal_mixture_mass_and_moments() {
+        let target = builtin_wrapped_normal_mixture();
+        let n_grid = 400;
+        let h = TAU / n_grid as f64;
+        let mut mass = 0.0;
+        // Exact circular moments E[cos θ_k], E[sin θ_k] by quadrature.
+        let mut moments = [0.0; 4];
+        for a in 0..n_grid {
+            for b in 0..n_grid {
+                let x = [a as f64 * h, b as f64 * h];
+                let p = target.log_density(&x).exp() * h * h;
+                mass += p;
+                moments[0] += p * x[0].cos();
+                moments[1] += p * x[0].sin();
+                moments[2] += p * x[1].cos();
+                moments[3] += p * x[1].sin();
+            }
+        }
+        assert!((mass - 1.0).abs() < 1e-12, "mass {mass}");
+        // Closed form: E[e^{iθ}] = Σ_j w_j e^{iμ_j} e^{−σ_j²/2}.
+        for (k, dim) in [(0, 0), (2, 1)] {
+            let (mut c, mut s) = (0.0, 0.0);
+            for comp in target.components() {
+                let damp = (-0.5 * comp.std[dim] * comp.std[dim]).exp();
+                c += comp.weight * damp * comp.mean[dim].cos();
+                s += comp.weight * damp * comp.mean[dim].sin();
+            }
+            assert!((moments[k] - c).abs() < 1e-12 && (moments[k + 1] - s).abs() < 1e-12);
+        }
+        let n = 100_000;
+        let xs = target.sample(n, 4);
+        assert!(xs.iter().all(|&v| (0.0..TAU).contains(&v)));
+        for k in 0..4 {
+            let dim = k / 2;
+            let m: f64 = xs
+                .chunks_exact(2)
+                .map(|x| {
+                    if k % 2 == 0 {
+                        x[dim].cos()
+                    } else {
+                        x[dim].sin()
+                    }
+                })
+                .sum::<f64>()
+                / n as f64;
+            // |cos|, |sin| ≤ 1 so the standard error is ≤ 1/√n.
+            assert!(
+                (m - moments[k]).abs() < 5.0 / (n as f64).sqrt(),
+                "moment {k}: {m} vs {}",
+                moments[k]
+            );
+        }
+    }
+
+    #[test]
+    fn samples_do_not_depend_on_thread_count() {
+        let target = builtin_vmf_mixture();
+        let one = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap();
+        let three = rayon::ThreadPoolBuilder::new()
+            .num_threads(3)
+            .build()
+            .unwrap();
+        let a = one.install(|| target.sample(1000, 42));
+        let b = three.install(|| target.sample(1000, 42));
+        assert_eq!(a, b);
+        assert_ne!(a, target.sample(1000, 43));
+    }
+
+    #[test]
+    fn builtin_names_and_bad_input() {
+        for name in BUILTIN_TARGETS {
+            assert!(builtin_target(name).is_ok());
+        }
+        let err = builtin_target("checkerboard").unwrap_err().to_string();
+        assert!(
+            err.contains("checkerboard") && err.contains("vmf-mixture"),
+            "{err}"
+        );
+        assert!(VonMisesFisherMixture::new(2, vec![]).is_err());
+        let bad = |weight: f64, kappa: f64, mean: Vec<f64>| {
+            VonMisesFisherMixture::new(
+                2,
+                vec![VonMisesFisherComponent {
+                    weight,
+                    mean,
+                    kappa,
+                }],
+            )
+        };
+        assert!(bad(-1.0, 1.0, vec![0.0, 0.0, 1.0]).is_err());
+        assert!(bad(1.0, f64::NAN, vec![0.0, 0.0, 1.0]).is_err());
+        assert!(bad(1.0, 1.0, vec![0.0, 0.0, 0.0]).is_err());
+        assert!(bad(1.0, 1.0, vec![0.0, 1.0]).is_err());
+        let wn = |std: Vec<f64>| {
+            WrappedNormalMixture::new(
+                2,
+                vec![WrappedNormalComponent {
+                    weight: 1.0,
+                    mean: vec![0.0, 0.0],
+                    std,
+                }],
+            )
+        };
+        assert!(wn(vec![0.0, 1.0]).is_err());
+        assert!(wn(vec![1.0]).is_err());
+        assert!(wn(vec![1.0, 1.0]).is_ok());
+        let t = builtin_vmf_mixture();
+        assert!(t.log_density_batch(&[1.0, 0.0]).is_err());
+        assert!(t.log_density_batch(&[2.0, 0.0, 0.0]).is_err());
+        let empty = Dataset::new("e", 3, vec![]).unwrap();
+        assert!(t.negative_log_likelihood(&empty).is_err());
+    }
+}
