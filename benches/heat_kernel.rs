@@ -1,0 +1,133 @@
+//! Speed of the `Auto` heat-kernel scores (the DSM training hot path) and of the exact samplers.
+//!
+//! Points are drawn from the kernel itself (`x ~ p_t(x₀, ·)`), the distribution DSM evaluates
+//! scores on. Throughput is reported per point.
+//!
+//! Run: `cargo bench --bench heat_kernel`.
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use riemannian_diffusion::heat_kernel::{
+    HeatKernel, SphereHeatKernel, SphereMethod, TorusHeatKernel, TorusMethod,
+};
+use riemannian_diffusion::manifold::{Manifold, Sphere, Torus};
+use riemannian_diffusion::sampling::{
+    HeatKernelSampler, SphereHeatKernelSampler, TorusHeatKernelSampler,
+};
+use std::hint::black_box;
+
+const POINTS: usize = 1024;
+
+fn sphere_points(d: usize, t: f64) -> (Vec<f64>, Vec<f64>) {
+    let sphere = Sphere::new(d).unwrap();
+    let n = d + 1;
+    let mut x0 = vec![0.0; POINTS * n];
+    let mut rng = riemannian_diffusion::random::rng_from_seed(1);
+    for row in x0.chunks_exact_mut(n) {
+        sphere.sample_uniform(&mut rng, row);
+    }
+    let mut x = vec![0.0; POINTS * n];
+    SphereHeatKernelSampler::new(sphere)
+        .sample_batch(&x0, &[t], 2, &mut x)
+        .unwrap();
+    (x0, x)
+}
+
+fn sphere_score(c: &mut Criterion) {
+    for d in [2usize, 3] {
+        let kernel = SphereHeatKernel::new(Sphere::new(d).unwrap(), SphereMethod::Auto);
+        let n = d + 1;
+        let mut group = c.benchmark_group(format!("sphere{d}_auto_score_per_point"));
+        group.throughput(Throughput::Elements(POINTS as u64));
+        for t in [1e-3, 1e-2, 0.1, 0.3, 1.0, 3.0] {
+            let (x0, x) = sphere_points(d, t);
+            let mut s = vec![0.0; n];
+            group.bench_with_input(BenchmarkId::from_parameter(t), &t, |b, &t| {
+                b.iter(|| {
+                    for i in 0..POINTS {
+                        let e = kernel
+                            .score(&x0[i * n..(i + 1) * n], &x[i * n..(i + 1) * n], t, &mut s)
+                            .unwrap();
+                        black_box((e, &s));
+                    }
+                })
+            });
+        }
+        group.finish();
+    }
+}
+
+fn sphere_score_batch(c: &mut Criterion) {
+    let kernel = SphereHeatKernel::new(Sphere::new(2).unwrap(), SphereMethod::Auto);
+    let mut group = c.benchmark_group("sphere2_auto_score_batch");
+    group.throughput(Throughput::Elements(POINTS as u64));
+    // Mixed times log-uniform in [1e-3, 3], as in DSM training.
+    let t: Vec<f64> = (0..POINTS)
+        .map(|i| 10f64.powf(-3.0 + 3.5 * i as f64 / POINTS as f64))
+        .collect();
+    let (x0, _) = sphere_points(2, 0.1);
+    let mut x = vec![0.0; 3 * POINTS];
+    SphereHeatKernelSampler::new(Sphere::new(2).unwrap())
+        .sample_batch(&x0, &t, 3, &mut x)
+        .unwrap();
+    let mut scores = vec![0.0; 3 * POINTS];
+    group.bench_function("mixed_t", |b| {
+        b.iter(|| kernel.score_batch(&x0, &x, &t, &mut scores, None).unwrap())
+    });
+    group.finish();
+}
+
+fn torus_score(c: &mut Criterion) {
+    let torus = Torus::new(2).unwrap();
+    let kernel = TorusHeatKernel::new(torus, TorusMethod::Auto);
+    let mut group = c.benchmark_group("torus2_auto_score_per_point");
+    group.throughput(Throughput::Elements(POINTS as u64));
+    for t in [1e-2, 1.0, 10.0] {
+        let x0 = vec![1.0; 2 * POINTS];
+        let mut x = vec![0.0; 2 * POINTS];
+        TorusHeatKernelSampler::new(torus)
+            .sample_batch(&x0, &[t], 4, &mut x)
+            .unwrap();
+        let mut s = [0.0; 2];
+        group.bench_with_input(BenchmarkId::from_parameter(t), &t, |b, &t| {
+            b.iter(|| {
+                for i in 0..POINTS {
+                    black_box(
+                        kernel
+                            .score(&x0[2 * i..2 * i + 2], &x[2 * i..2 * i + 2], t, &mut s)
+                            .unwrap(),
+                    );
+                }
+            })
+        });
+    }
+    group.finish();
+}
+
+fn sphere_sampling(c: &mut Criterion) {
+    let sphere = Sphere::new(2).unwrap();
+    let sampler = SphereHeatKernelSampler::new(sphere);
+    let mut group = c.benchmark_group("sphere2_sample_per_point");
+    group.throughput(Throughput::Elements(POINTS as u64));
+    let x0 = [0.0, 0.0, 1.0];
+    let mut out = vec![0.0; 3 * POINTS];
+    for t in [1e-3, 0.1, 1.0, 3.0] {
+        let mut rng = riemannian_diffusion::random::rng_from_seed(9);
+        group.bench_with_input(BenchmarkId::from_parameter(t), &t, |b, &t| {
+            b.iter(|| {
+                for row in out.chunks_exact_mut(3) {
+                    sampler.sample(&x0, t, &mut rng, row).unwrap();
+                }
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    sphere_score,
+    sphere_score_batch,
+    torus_score,
+    sphere_sampling
+);
+criterion_main!(benches);

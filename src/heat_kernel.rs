@@ -1,1 +1,0 @@
-//! `heat_kernel` (under construction).

@@ -1,1 +1,0 @@
-//! `sampling` (under construction).

@@ -1,0 +1,107 @@
+//! Exact samplers of the heat kernel: draws `x ~ p_t(x₀, ·)` for `∂_t p = ½Δp`.
+//!
+//! | sampler | method |
+//! |---|---|
+//! | [`TorusHeatKernelSampler`] | wrapped normal `x = (x₀ + √t z) mod 2π`, `z ~ N(0, I_d)` (exact) |
+//! | [`SphereHeatKernelSampler`] | `d = 1`: wrapped normal of the angle; `d ≥ 2`: rejection sampling of the geodesic angle against the exact kernel (see its docs) |
+//!
+//! Batches are cut into chunks of [`SAMPLE_CHUNK_ROWS`] rows; chunk `k` draws from stream `k`
+//! of [`crate::random::streams`], so a batch depends only on the seed, never on the thread count.
+
+mod sphere;
+mod torus;
+
+pub use sphere::SphereHeatKernelSampler;
+pub use torus::TorusHeatKernelSampler;
+
+use crate::error::{check_len, Error, Result};
+use crate::heat_kernel::{row, time};
+use crate::manifold::{Manifold, Sphere, Torus};
+use crate::random::{streams, Rng};
+use rayon::prelude::*;
+
+/// Rows per random stream in [`HeatKernelSampler::sample_batch`].
+pub const SAMPLE_CHUNK_ROWS: usize = 256;
+
+/// A sampler of the heat kernel `p_t(x₀, ·)` of a manifold.
+pub trait HeatKernelSampler: Send + Sync {
+    /// The manifold sampled on.
+    fn manifold(&self) -> &dyn Manifold;
+
+    /// Writes one draw `x ~ p_t(x0, ·)` into `out`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for `t ≤ 0`/NaN, [`Error::DimensionMismatch`] /
+    /// [`Error::NonFinite`] / [`Error::NotOnManifold`] for a bad `x0` or output length,
+    /// [`Error::Numerical`] if the kernel cannot be evaluated.
+    fn sample(&self, x0: &[f64], t: f64, rng: &mut Rng, out: &mut [f64]) -> Result<()>;
+
+    /// Fills the `n` rows of `out` with independent draws, row `i` from `p_{t_i}(x0_i, ·)`:
+    /// `x0` holds one row (shared) or `n` rows, `t` one time (shared) or `n` times. Chunks of
+    /// [`SAMPLE_CHUNK_ROWS`] rows use `random::streams(seed, ·)[chunk]` and run in parallel;
+    /// the result depends on `seed` only.
+    ///
+    /// # Errors
+    /// As [`HeatKernelSampler::sample`], and [`Error::DimensionMismatch`] for inconsistent shapes.
+    fn sample_batch(&self, x0: &[f64], t: &[f64], seed: u64, out: &mut [f64]) -> Result<()> {
+        let n = self.manifold().ambient_dim();
+        if out.len() % n != 0 {
+            return Err(Error::DimensionMismatch {
+                what: "sample output (length must be a multiple of the ambient dimension)",
+                expected: n * (out.len() / n + 1),
+                found: out.len(),
+            });
+        }
+        let rows = out.len() / n;
+        if rows == 0 {
+            return Ok(());
+        }
+        if x0.len() != n && x0.len() != rows * n {
+            return Err(Error::DimensionMismatch {
+                what: "batch of origins x0 (one row, or one per output row)",
+                expected: rows * n,
+                found: x0.len(),
+            });
+        }
+        if t.len() != 1 {
+            check_len(
+                "batch of times t (one value, or one per output row)",
+                t.len(),
+                rows,
+            )?;
+        }
+        let chunks = rows.div_ceil(SAMPLE_CHUNK_ROWS);
+        let mut rngs = streams(seed, chunks);
+        out.par_chunks_mut(SAMPLE_CHUNK_ROWS * n)
+            .zip(rngs.par_iter_mut())
+            .enumerate()
+            .try_for_each(|(chunk, (o, rng))| {
+                for (j, oi) in o.chunks_exact_mut(n).enumerate() {
+                    let i = chunk * SAMPLE_CHUNK_ROWS + j;
+                    self.sample(row(x0, n, i), time(t, i), rng, oi)?;
+                }
+                Ok(())
+            })
+    }
+}
+
+/// The exact sampler of a torus or sphere, chosen from [`Manifold::name`] as in
+/// [`crate::heat_kernel::auto_kernel`].
+///
+/// # Errors
+/// [`Error::InvalidArgument`] for any other manifold.
+pub fn auto_sampler(manifold: &dyn Manifold) -> Result<Box<dyn HeatKernelSampler>> {
+    let name = manifold.name();
+    let dim = manifold.dim();
+    if name.starts_with("Torus(") {
+        Ok(Box::new(TorusHeatKernelSampler::new(Torus::new(dim)?)))
+    } else if name.starts_with("Sphere(") {
+        Ok(Box::new(SphereHeatKernelSampler::new(Sphere::new(dim)?)))
+    } else {
+        Err(Error::invalid(
+            "manifold",
+            name,
+            "a Torus(d) or Sphere(d) (samplers of other manifolds are not implemented yet)",
+        ))
+    }
+}
