@@ -98,7 +98,7 @@ pub struct DemoArgs {
     #[arg(long, default_value_t = 200)]
     pub test_points: usize,
     /// Width of the density map grid evaluated by the PF-ODE (height = width / 2).
-    #[arg(long, default_value_t = 72)]
+    #[arg(long, default_value_t = 144)]
     pub grid_width: usize,
     /// Output picture (PNG): model density (left) and exact target density (right).
     #[arg(long, default_value = "rdiff-demo.png")]
@@ -119,7 +119,7 @@ impl Default for DemoArgs {
                 seed: 0,
             },
             test_points: 200,
-            grid_width: 72,
+            grid_width: 144,
             out: PathBuf::from("rdiff-demo.png"),
         }
     }
