@@ -1,1 +1,0 @@
-//! `nn` (under construction).

@@ -1,0 +1,396 @@
+//! The DSM training loop: options, the step-wise trainer, the trained model.
+
+use super::dsm::{dsm_loss_and_gradient, DsmWorkspace};
+use crate::error::{Error, Result};
+use crate::manifold::{check_batch, Manifold, DEFAULT_TOLERANCE};
+use crate::nn::{clip_global_norm, Adam, AdamOptions, Ema, ScoreNet};
+use crate::random::{rng_from_seed, uniform, Rng};
+use crate::schedule::GeometricSchedule;
+use crate::score::ScoreField;
+use rand::RngExt;
+use rayon::prelude::*;
+use std::ops::ControlFlow;
+use std::path::Path;
+
+/// Rows of a training batch drawn per rayon task; chunk `k` of step `i` uses the random stream
+/// number `i·⌈B/32⌉ + k` (jumps of one generator), so batches depend only on the seed.
+pub const BATCH_CHUNK_ROWS: usize = 32;
+
+/// What DSM needs from the forward (noising) process: exact draws from the heat kernel and
+/// its exact score.
+pub trait DsmKernel: Send + Sync {
+    /// The manifold.
+    fn manifold(&self) -> &dyn Manifold;
+
+    /// Draws `x ~ p_t(x₀, ·)` into `x` and writes the target `∇_x log p_t(x₀, x)` (Riemannian
+    /// gradient in ambient coordinates) into `target`.
+    ///
+    /// # Errors
+    /// Numerical failures of the sampler or the kernel.
+    fn sample_with_score(
+        &self,
+        x0: &[f64],
+        t: f64,
+        rng: &mut Rng,
+        x: &mut [f64],
+        target: &mut [f64],
+    ) -> Result<()>;
+}
+
+/// Options of [`train`] / [`DsmTrainer`], with documented defaults.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TrainOptions {
+    /// Number of optimiser steps (default 10 000).
+    pub steps: usize,
+    /// Batch size `B` (default 512, as in the RSGM S² experiments).
+    pub batch_size: usize,
+    /// Adam learning rate (default 2e-4; other Adam constants in [`AdamOptions::default`]).
+    pub learning_rate: f64,
+    /// Smallest noise level `σ_min` (default 1e-3).
+    pub sigma_min: f64,
+    /// Largest noise level `σ_max` (default 3: `t_max = 9`, where on `S²` the slowest mode of
+    /// the heat kernel has decayed by `e^{−9} ≈ 1e-4`).
+    pub sigma_max: f64,
+    /// Diffusion times are drawn from `U[s_min, 1]` (default 0).
+    pub s_min: f64,
+    /// Seed of the initialisation-independent randomness (batches, noise; default 0).
+    pub seed: u64,
+    /// EMA decay (default 0.999, with warm-up, see [`Ema`]).
+    pub ema_decay: f64,
+    /// Clip the gradient to this global norm (default `None`: no clipping).
+    pub grad_clip: Option<f64>,
+    /// Steps between reports with an interval mean (default 100).
+    pub log_interval: usize,
+}
+
+impl Default for TrainOptions {
+    fn default() -> Self {
+        TrainOptions {
+            steps: 10_000,
+            batch_size: 512,
+            learning_rate: 2e-4,
+            sigma_min: 1e-3,
+            sigma_max: 3.0,
+            s_min: 0.0,
+            seed: 0,
+            ema_decay: 0.999,
+            grad_clip: None,
+            log_interval: 100,
+        }
+    }
+}
+
+impl TrainOptions {
+    /// Checks every option.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] naming the bad option.
+    pub fn validate(&self) -> Result<()> {
+        if self.batch_size == 0 {
+            return Err(Error::invalid(
+                "batch_size",
+                self.batch_size,
+                "a batch size >= 1",
+            ));
+        }
+        if self.log_interval == 0 {
+            return Err(Error::invalid(
+                "log_interval",
+                self.log_interval,
+                "an interval >= 1",
+            ));
+        }
+        if !(0.0..1.0).contains(&self.s_min) {
+            return Err(Error::invalid(
+                "s_min",
+                self.s_min,
+                "a diffusion time in [0, 1)",
+            ));
+        }
+        if let Some(c) = self.grad_clip {
+            if !(c.is_finite() && c > 0.0) {
+                return Err(Error::invalid("grad_clip", c, "a finite norm > 0"));
+            }
+        }
+        GeometricSchedule::new(self.sigma_min, self.sigma_max)?;
+        AdamOptions {
+            learning_rate: self.learning_rate,
+            ..AdamOptions::default()
+        }
+        .validate()?;
+        Ema::new(&[], self.ema_decay)?;
+        Ok(())
+    }
+}
+
+/// What one step reports (to a progress bar or a log).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct StepReport {
+    /// Steps completed (1-based).
+    pub step: usize,
+    /// Total steps planned.
+    pub total_steps: usize,
+    /// DSM loss of this step's batch (before the update).
+    pub loss: f64,
+    /// Gradient norm before clipping.
+    pub grad_norm: f64,
+    /// Mean loss of the last `log_interval` steps, on every `log_interval`-th step (and the
+    /// last one); `None` otherwise.
+    pub interval_mean: Option<f64>,
+}
+
+/// The result of training: final and averaged parameters, the schedule, the loss history.
+#[derive(Clone, Debug)]
+pub struct TrainedModel {
+    /// The network with the final parameters.
+    pub network: ScoreNet,
+    /// The EMA of the parameters (use for sampling and evaluation).
+    pub ema_params: Vec<f64>,
+    /// The noise schedule trained on.
+    pub schedule: GeometricSchedule,
+    /// The DSM loss of every step.
+    pub losses: Vec<f64>,
+}
+
+impl TrainedModel {
+    /// The network with the EMA parameters.
+    pub fn ema_network(&self) -> ScoreNet {
+        self.network
+            .with_params(&self.ema_params)
+            .expect("EMA parameters have the network's length and are finite")
+    }
+
+    /// Saves network, EMA parameters and schedule (`sigma_min`, `sigma_max`, `steps` metadata)
+    /// atomically ([`crate::nn::Checkpoint`]).
+    ///
+    /// # Errors
+    /// As [`crate::nn::Checkpoint::save`].
+    pub fn save(&self, path: &Path) -> Result<()> {
+        let metadata = vec![
+            (
+                "sigma_min".to_string(),
+                format!("{:e}", self.schedule.sigma_min()),
+            ),
+            (
+                "sigma_max".to_string(),
+                format!("{:e}", self.schedule.sigma_max()),
+            ),
+            ("steps".to_string(), self.losses.len().to_string()),
+        ];
+        self.network.save(path, Some(&self.ema_params), metadata)
+    }
+}
+
+/// DSM training one step at a time (see [`train`] for the whole loop).
+pub struct DsmTrainer<'a> {
+    network: ScoreNet,
+    kernel: &'a dyn DsmKernel,
+    data: &'a [f64],
+    schedule: GeometricSchedule,
+    options: TrainOptions,
+    adam: Adam,
+    ema: Ema,
+    workspace: DsmWorkspace,
+    grads: Vec<f64>,
+    streams: Rng,
+    points: Vec<f64>,
+    sigmas: Vec<f64>,
+    targets: Vec<f64>,
+    losses: Vec<f64>,
+}
+
+impl<'a> DsmTrainer<'a> {
+    /// A trainer for `network` on the data set `data` (row-major points of the network's
+    /// manifold) with the noising process `kernel`.
+    ///
+    /// # Errors
+    /// [`TrainOptions::validate`]'s errors; [`Error::InvalidArgument`] for an empty data set or
+    /// a kernel on another manifold; [`check_batch`]'s errors for points off the manifold.
+    pub fn new(
+        network: ScoreNet,
+        data: &'a [f64],
+        kernel: &'a dyn DsmKernel,
+        options: TrainOptions,
+    ) -> Result<Self> {
+        options.validate()?;
+        let manifold = network.manifold();
+        if kernel.manifold().name() != manifold.name() {
+            return Err(Error::invalid(
+                "kernel",
+                kernel.manifold().name(),
+                format!(
+                    "a heat kernel on the network's manifold {}",
+                    manifold.name()
+                ),
+            ));
+        }
+        let rows = check_batch(manifold, data, DEFAULT_TOLERANCE)?;
+        if rows == 0 {
+            return Err(Error::invalid(
+                "data",
+                "an empty data set",
+                "at least one training point",
+            ));
+        }
+        let n = manifold.ambient_dim();
+        let b = options.batch_size;
+        let adam = Adam::new(
+            network.param_count(),
+            AdamOptions {
+                learning_rate: options.learning_rate,
+                ..AdamOptions::default()
+            },
+        )?;
+        let ema = Ema::new(network.params(), options.ema_decay)?;
+        Ok(DsmTrainer {
+            grads: vec![0.0; network.param_count()],
+            schedule: GeometricSchedule::new(options.sigma_min, options.sigma_max)?,
+            // Offset so that the batch streams differ from the initialisation stream of a network
+            // created with the same seed.
+            streams: rng_from_seed(options.seed ^ 0x6473_6d5f_6261_7463),
+            network,
+            kernel,
+            data,
+            options,
+            adam,
+            ema,
+            workspace: DsmWorkspace::new(),
+            points: vec![0.0; b * n],
+            sigmas: vec![0.0; b],
+            targets: vec![0.0; b * n],
+            losses: Vec::new(),
+        })
+    }
+
+    /// The network with the current parameters.
+    pub fn network(&self) -> &ScoreNet {
+        &self.network
+    }
+
+    /// The current EMA parameters.
+    pub fn ema_params(&self) -> &[f64] {
+        self.ema.params()
+    }
+
+    /// Losses of the steps taken so far.
+    pub fn losses(&self) -> &[f64] {
+        &self.losses
+    }
+
+    /// Draws the next batch into the trainer's buffers: per row a data point `x₀` (uniform
+    /// index), `s ~ U[s_min, 1]`, `σ = σ(s)`, `x ~ p_{σ²}(x₀, ·)` and the target score.
+    fn draw_batch(&mut self) -> Result<()> {
+        let n = self.network.config().ambient_dim;
+        let data_rows = self.data.len() / n;
+        let chunks = self.options.batch_size.div_ceil(BATCH_CHUNK_ROWS);
+        let mut rngs = Vec::with_capacity(chunks);
+        for _ in 0..chunks {
+            rngs.push(self.streams.clone());
+            self.streams.jump();
+        }
+        let (data, kernel, schedule, s_min) =
+            (self.data, self.kernel, self.schedule, self.options.s_min);
+        self.points
+            .par_chunks_mut(BATCH_CHUNK_ROWS * n)
+            .zip(self.targets.par_chunks_mut(BATCH_CHUNK_ROWS * n))
+            .zip(self.sigmas.par_chunks_mut(BATCH_CHUNK_ROWS))
+            .zip(rngs.par_iter_mut())
+            .try_for_each(|(((points, targets), sigmas), rng)| -> Result<()> {
+                for ((x, target), sigma) in points
+                    .chunks_exact_mut(n)
+                    .zip(targets.chunks_exact_mut(n))
+                    .zip(sigmas.iter_mut())
+                {
+                    let index = rng.random_range(0..data_rows);
+                    let s = s_min + (1.0 - s_min) * uniform(rng);
+                    *sigma = schedule.sigma(s);
+                    let x0 = &data[index * n..(index + 1) * n];
+                    kernel.sample_with_score(x0, *sigma * *sigma, rng, x, target)?;
+                }
+                Ok(())
+            })
+    }
+
+    /// One DSM step: draw a batch, loss and gradient, clipping, Adam, EMA.
+    ///
+    /// # Errors
+    /// The kernel's errors; [`Error::Numerical`] if the loss or the gradient is not finite
+    /// (divergence: lower the learning rate or enable clipping).
+    pub fn step(&mut self) -> Result<StepReport> {
+        self.draw_batch()?;
+        let loss = dsm_loss_and_gradient(
+            &self.network,
+            &mut self.workspace,
+            &self.points,
+            &self.sigmas,
+            &self.targets,
+            &mut self.grads,
+        );
+        let grad_norm = match self.options.grad_clip {
+            Some(c) => clip_global_norm(&mut self.grads, c),
+            None => self.grads.iter().map(|g| g * g).sum::<f64>().sqrt(),
+        };
+        if !(loss.is_finite() && grad_norm.is_finite()) {
+            return Err(Error::Numerical {
+                method: "DSM training",
+                detail: format!(
+                    "step {}: loss {loss}, gradient norm {grad_norm} (lower the learning rate or set grad_clip)",
+                    self.losses.len() + 1
+                ),
+            });
+        }
+        self.adam.step(self.network.params_mut(), &self.grads);
+        self.ema.update(self.network.params());
+        self.losses.push(loss);
+        let step = self.losses.len();
+        let interval = self.options.log_interval;
+        let interval_mean = (step % interval == 0 || step == self.options.steps).then(|| {
+            let start = step - ((step - 1) % interval + 1);
+            let recent = &self.losses[start..];
+            recent.iter().sum::<f64>() / recent.len() as f64
+        });
+        Ok(StepReport {
+            step,
+            total_steps: self.options.steps,
+            loss,
+            grad_norm,
+            interval_mean,
+        })
+    }
+
+    /// The trained model (current and EMA parameters, schedule, loss history).
+    pub fn finish(self) -> TrainedModel {
+        TrainedModel {
+            ema_params: self.ema.params().to_vec(),
+            network: self.network,
+            schedule: self.schedule,
+            losses: self.losses,
+        }
+    }
+}
+
+/// Trains `network` by DSM for `options.steps` steps (or until `callback` breaks), calling
+/// `callback` after every step.
+///
+/// Deterministic: the same network, data, kernel and options give bit-identical parameters for
+/// any number of rayon threads (batches use fixed chunks and jumped streams; the GEMMs and
+/// reductions have a fixed order).
+///
+/// # Errors
+/// As [`DsmTrainer::new`] and [`DsmTrainer::step`].
+pub fn train(
+    network: ScoreNet,
+    data: &[f64],
+    kernel: &dyn DsmKernel,
+    options: TrainOptions,
+    mut callback: impl FnMut(&StepReport) -> ControlFlow<()>,
+) -> Result<TrainedModel> {
+    let mut trainer = DsmTrainer::new(network, data, kernel, options)?;
+    for _ in 0..options.steps {
+        let report = trainer.step()?;
+        if callback(&report).is_break() {
+            break;
+        }
+    }
+    Ok(trainer.finish())
+}
