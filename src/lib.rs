@@ -26,6 +26,7 @@ pub mod heat_kernel;
 pub mod likelihood;
 pub mod linalg;
 pub mod manifold;
+pub mod mixture;
 pub mod nn;
 pub mod ode;
 pub mod plot;

@@ -5,11 +5,17 @@
 //! scores use the same ambient coordinates, and [`Manifold::inner`] is the
 //! binding metric of `DESIGN.md` (flat on tori, round on spheres).
 
+mod product;
+mod special_orthogonal;
 mod sphere;
 mod torus;
+mod unitary;
 
+pub use product::Product;
+pub use special_orthogonal::SpecialOrthogonal;
 pub use sphere::Sphere;
 pub use torus::Torus;
+pub use unitary::{SpecialUnitary, Unitary};
 
 use crate::error::{check_len, Error, Result};
 use crate::random::{standard_normal, Rng};

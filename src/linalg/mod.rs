@@ -17,8 +17,28 @@
 //! - Batched row-wise helpers: [`row_dots_into`], [`row_norms_into`], [`scale_rows`], [`axpy`].
 //! - Fixed 3×3 helpers on `[f64; 9]` (row-major): [`mat3_mul`], [`mat3_transpose`],
 //!   [`mat3_det`], [`mat3_vec`], [`mat3_identity`].
+//! - Matrix functions (submodules `expm`, `unitary`, re-exported here): the matrix exponential
+//!   [`expm_complex_into`] / [`expm_real_into`] (Padé-13 scaling and squaring, Higham 2005),
+//!   Rodrigues' formula [`rodrigues`]; eigen-angles and logarithms of unitary and special
+//!   orthogonal matrices ([`unitary_eigen`], [`logm_unitary_into`],
+//!   [`logm_special_orthogonal_into`], [`special_orthogonal_rotation_angles`]); determinants
+//!   and the Pfaffian. Complex matrices are `faer::c64` (= `num_complex::Complex<f64>`) slices;
+//!   [`complex_from_interleaved`] / [`interleaved_from_complex`] convert the `(re, im)` layout.
 
 use faer::{Accum, MatMut, MatRef, Par};
+
+mod expm;
+mod unitary;
+
+pub use expm::{
+    expm_2x2, expm_complex, expm_complex_into, expm_real_into, expm_skew3, rodrigues,
+    rodrigues_coefficients, PADE13, THETA_13,
+};
+pub use unitary::{
+    complex_from_interleaved, determinant_complex, determinant_real, interleaved_from_complex,
+    logm_special_orthogonal_into, logm_unitary_into, pfaffian, special_orthogonal_rotation_angles,
+    traceless_angles, unitary_eigen, UnitaryEigen, CUT_LOCUS_TOLERANCE,
+};
 
 /// Whether an operand enters a product as stored or transposed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
