@@ -14,14 +14,16 @@
 //!   vector of `R^{d+1}`. A batch is a row-major buffer, one point per row.
 //!
 //! ## Layers (lower never imports higher)
-//! `error`, `random` → `linalg`, `autodiff` → `manifold` → `heat_kernel`, `ode` →
-//! `sampling`, `schedule` → `score`, `nn` → `train`, `likelihood` → `data`, `plot` → CLI.
+//! `error`, `random`, `fast_math` → `linalg`, `autodiff` → `manifold` → `heat_kernel`, `ode` →
+//! `sampling`, `schedule` → `score`, `nn` → `train`, `likelihood`, `generation` → `data`, `plot` → CLI.
 
 #![warn(missing_docs)]
 
 pub mod autodiff;
 pub mod data;
 pub mod error;
+pub mod fast_math;
+pub mod generation;
 pub mod heat_kernel;
 pub mod likelihood;
 pub mod linalg;

@@ -264,12 +264,13 @@ impl Tape {
                 Op::Sigmoid(a) => unary_y(&mut sweep, values, before, a, g, y, |g, _, y| {
                     g * y * (1.0 - y)
                 }),
-                Op::Silu(a) => unary_y(&mut sweep, values, before, a, g, y, |g, x, y| {
-                    // σ(x) = y/x (relative error ≤ 2ε) avoids a second exp; the ratio is
-                    // undefined only at |x| ≤ 1e-300, where σ(x) = 1/2 to full precision.
-                    let s = if x.abs() > 1e-300 { y / x } else { 0.5 };
-                    g * (s + y * (1.0 - s))
-                }),
+                Op::Silu(a) => {
+                    // σ(x) = y/x avoids a second exp (vectorised; see `fast_math::silu_backward`).
+                    let x = &values[sweep.nodes[a.index()].range()];
+                    if let Some((d, r)) = sweep.slot(before, a) {
+                        crate::fast_math::silu_backward(g, x, y, d, r);
+                    }
+                }
                 Op::Softplus(a) => {
                     unary(&mut sweep, values, before, a, g, |g, x, _| g * sigmoid(x))
                 }

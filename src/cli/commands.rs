@@ -4,10 +4,10 @@ use super::args::{
     Command, DatasetChoice, DemoArgs, EvalArgs, ModelArgs, SampleArgs, SplitChoice, TrainArgs,
 };
 use super::datasets::{dataset_from_name, dataset_name, manifold_from_name, prepare};
-use super::generate::generate;
 use super::progress::bar;
 use riemannian_diffusion::data::targets::builtin_vmf_mixture;
 use riemannian_diffusion::data::{Dataset, Target};
+use riemannian_diffusion::generation::{generate_with_progress, GenerationOptions};
 use riemannian_diffusion::likelihood::{log_likelihood, LikelihoodOptions};
 use riemannian_diffusion::manifold::{Manifold, Sphere};
 use riemannian_diffusion::nn::{Checkpoint, ScoreNet, ScoreNetConfig};
@@ -348,17 +348,20 @@ fn sample_command(args: &SampleArgs, quiet: bool) -> Result<()> {
         counter.fetch_add(rows as u64, Ordering::Relaxed);
         progress.set_position(counter.load(Ordering::Relaxed));
     };
-    let ode = OdeOptions::with_tolerances(args.tolerance, args.tolerance);
-    let points = generate(
+    let options = GenerationOptions {
+        ode: OdeOptions::with_tolerances(args.tolerance, args.tolerance),
+        seed: args.seed,
+        chunk_size: 64,
+    };
+    let points = generate_with_progress(
         &network,
         args.num_samples,
         schedule.t_min(),
         schedule.t_max(),
-        args.seed,
-        &ode,
-        64,
+        &options,
         &on_chunk,
-    )?;
+    )?
+    .samples;
     progress.finish_and_clear();
     let manifold = network.manifold();
     match &args.out {

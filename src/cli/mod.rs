@@ -8,7 +8,6 @@
 mod args;
 mod commands;
 mod datasets;
-mod generate;
 mod progress;
 
 use clap::{CommandFactory, FromArgMatches};

@@ -17,10 +17,10 @@ pub enum Activation {
 
 impl Activation {
     /// Applies the activation in place (the inference path; SiLU through the vectorised kernel
-    /// of `fast_math`, relative error below 1e-15; the others through libm).
+    /// of [`crate::fast_math`], relative error below 1e-15; the others through libm).
     pub fn apply_in_place(self, values: &mut [f64]) {
         match self {
-            Activation::Silu => super::fast_math::silu_in_place(values),
+            Activation::Silu => crate::fast_math::silu_in_place(values),
             Activation::Tanh => values.iter_mut().for_each(|z| *z = z.tanh()),
             Activation::Softplus => values
                 .iter_mut()

@@ -22,7 +22,6 @@
 
 mod checkpoint;
 mod config;
-mod fast_math;
 mod network;
 mod optim;
 mod projection;
