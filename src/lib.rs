@@ -25,6 +25,7 @@ pub mod error;
 pub mod fast_math;
 pub mod generation;
 pub mod heat_kernel;
+pub mod lie;
 pub mod likelihood;
 pub mod linalg;
 pub mod manifold;
