@@ -24,6 +24,7 @@
 pub mod asymptotic;
 pub mod circle;
 pub mod gegenbauer;
+pub mod group;
 pub mod hopf;
 pub mod sphere;
 pub mod sphere3;
@@ -31,6 +32,7 @@ pub mod torus;
 
 pub use circle::{circle_log_prob, MAX_FOURIER_TERMS};
 pub use gegenbauer::{EIGEN_MAX_RELATIVE_ERROR, MAX_GEGENBAUER_TERMS};
+pub use group::{CompactLieGroup, GroupHeatKernel, GroupMethod};
 pub use sphere::{SphereHeatKernel, SphereMethod};
 pub use torus::{TorusHeatKernel, TorusMethod};
 
