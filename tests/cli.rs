@@ -444,3 +444,29 @@ fn default_demo_learns_the_target() {
     // 144×72 grid upscaled ×3 to 432×216, two panels and an 8-pixel gap.
     assert_eq!(png_size(Path::new(&picture)), (872, 216));
 }
+
+/// A missing output directory is reported before any training work is done.
+#[test]
+fn train_refuses_a_missing_output_directory_up_front() {
+    let output = rdiff(&[
+        "train",
+        "--dataset",
+        "vmf-mixture",
+        "--steps",
+        "100000",
+        "-q",
+        "-o",
+        "/nonexistent-rdiff-dir/model.ckpt",
+    ]);
+    assert!(!output.status.success());
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("/nonexistent-rdiff-dir")
+            && stderr.contains("output directory does not exist"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("training on"),
+        "training started: {stderr}"
+    );
+}

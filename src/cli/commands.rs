@@ -220,12 +220,33 @@ fn load_model(path: &Path, no_ema: bool) -> Result<(Checkpoint, ScoreNet, Geomet
     Ok((checkpoint, network, schedule))
 }
 
+/// Fails before any work is done if the directory that will receive `path` does not exist,
+/// so a long training run is not lost to a typo in `--out`.
+fn check_output_directory(path: &std::path::Path) -> Result<()> {
+    let directory = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => std::path::Path::new("."),
+    };
+    if directory.is_dir() {
+        Ok(())
+    } else {
+        Err(Error::Io {
+            path: directory.display().to_string(),
+            source: std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                "output directory does not exist (create it first)",
+            ),
+        })
+    }
+}
+
 fn train_command(args: &TrainArgs, quiet: bool) -> Result<()> {
     let mut settings = Settings::from_args(&args.model, TRAIN_DEFAULTS);
     if args.model.sigma_max.is_none() && args.dataset == DatasetChoice::WrappedNormalMixture {
         settings.sigma_max = TORUS_SIGMA_MAX;
     }
     let name = dataset_name(args.dataset);
+    check_output_directory(&args.out)?;
     let prepared = prepare(
         args.dataset,
         args.data_dir.as_deref(),
