@@ -78,6 +78,37 @@ pub trait Target: Send + Sync + std::fmt::Debug {
     }
 }
 
+/// Chooses a mixture component with probability equal to its weight, by inverting the
+/// cumulative weights with one uniform draw (shared by every mixture target).
+#[derive(Clone, Debug)]
+pub(crate) struct ComponentChooser {
+    cumulative: Vec<f64>,
+}
+
+impl ComponentChooser {
+    /// From weights already normalised to sum to 1 (see [`validate_weights`]).
+    pub(crate) fn new(weights: &[f64]) -> Self {
+        let mut acc = 0.0;
+        let cumulative = weights
+            .iter()
+            .map(|w| {
+                acc += w;
+                acc
+            })
+            .collect();
+        ComponentChooser { cumulative }
+    }
+
+    /// Index of the chosen component (the last one if rounding leaves `u` above the total).
+    pub(crate) fn choose(&self, rng: &mut crate::random::Rng) -> usize {
+        let u = crate::random::uniform(rng);
+        self.cumulative
+            .iter()
+            .position(|&c| u < c)
+            .unwrap_or(self.cumulative.len() - 1)
+    }
+}
+
 /// Checks mixture weights (finite, positive, at least one) and normalises them to sum to 1.
 pub(crate) fn validate_weights(weights: &[f64]) -> Result<Vec<f64>> {
     if weights.is_empty() {

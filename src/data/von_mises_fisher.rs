@@ -1,7 +1,7 @@
 //! Von Mises–Fisher mixtures on `S^d`.
 
 use super::special::{log_bessel_i, sample_beta};
-use super::targets::{validate_weights, Target};
+use super::targets::{validate_weights, ComponentChooser, Target};
 use crate::error::{Error, Result};
 use crate::manifold::{Manifold, Sphere};
 use crate::random::{standard_normal, uniform, Rng};
@@ -63,8 +63,8 @@ pub struct VonMisesFisherMixture {
     components: Vec<VonMisesFisherComponent>,
     /// `ln w_j + ln C_d(κ_j)`, cached.
     log_coefficients: Vec<f64>,
-    /// Cumulative weights for choosing a component.
-    cumulative: Vec<f64>,
+    /// Picks a component by weight.
+    chooser: ComponentChooser,
 }
 
 impl VonMisesFisherMixture {
@@ -97,19 +97,12 @@ impl VonMisesFisherMixture {
                 kappa: c.kappa,
             });
         }
-        let mut acc = 0.0;
-        let cumulative = weights
-            .iter()
-            .map(|w| {
-                acc += w;
-                acc
-            })
-            .collect();
+        let chooser = ComponentChooser::new(&weights);
         Ok(VonMisesFisherMixture {
             sphere,
             components: normalised,
             log_coefficients,
-            cumulative,
+            chooser,
         })
     }
 
@@ -213,13 +206,7 @@ impl Target for VonMisesFisherMixture {
     }
 
     fn sample_point(&self, rng: &mut Rng, out: &mut [f64]) {
-        let u = uniform(rng);
-        let j = self
-            .cumulative
-            .iter()
-            .position(|&c| u < c)
-            .unwrap_or(self.components.len() - 1);
-        let c = &self.components[j];
+        let c = &self.components[self.chooser.choose(rng)];
         sample_vmf(&c.mean, c.kappa, rng, out);
     }
 }

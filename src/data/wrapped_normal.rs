@@ -1,10 +1,10 @@
 //! Wrapped normal mixtures on the flat torus `T^d`.
 
-use super::targets::{validate_weights, Target};
+use super::targets::{validate_weights, ComponentChooser, Target};
 use super::von_mises_fisher::log_sum_exp;
 use crate::error::{check_len, Error, Result};
 use crate::manifold::{Manifold, Torus};
-use crate::random::{standard_normal, uniform, Rng};
+use crate::random::{standard_normal, Rng};
 use std::f64::consts::{PI, TAU};
 
 /// Wraps an angle into `[0, 2π)`.
@@ -75,7 +75,7 @@ pub struct WrappedNormalComponent {
 pub struct WrappedNormalMixture {
     torus: Torus,
     components: Vec<WrappedNormalComponent>,
-    cumulative: Vec<f64>,
+    chooser: ComponentChooser,
 }
 
 impl WrappedNormalMixture {
@@ -105,18 +105,11 @@ impl WrappedNormalMixture {
                 std: c.std,
             });
         }
-        let mut acc = 0.0;
-        let cumulative = weights
-            .iter()
-            .map(|w| {
-                acc += w;
-                acc
-            })
-            .collect();
+        let chooser = ComponentChooser::new(&weights);
         Ok(WrappedNormalMixture {
             torus,
             components: normalised,
-            cumulative,
+            chooser,
         })
     }
 
@@ -157,13 +150,7 @@ impl Target for WrappedNormalMixture {
     }
 
     fn sample_point(&self, rng: &mut Rng, out: &mut [f64]) {
-        let u = uniform(rng);
-        let j = self
-            .cumulative
-            .iter()
-            .position(|&c| u < c)
-            .unwrap_or(self.components.len() - 1);
-        let c = &self.components[j];
+        let c = &self.components[self.chooser.choose(rng)];
         for ((o, m), s) in out.iter_mut().zip(&c.mean).zip(&c.std) {
             *o = wrap_angle(m + s * standard_normal(rng));
         }
