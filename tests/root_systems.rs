@@ -727,3 +727,180 @@ fn character_expansion_matches_sum_over_paths() {
     }
     eprintln!("worst |expansion − paths| / p_t(e) at generic points: {worst:e}");
 }
+
+/// 8th-order central difference of `f` at `h` along `v` with step `delta`.
+fn central_difference(
+    f: &dyn Fn(&[f64]) -> Complex64,
+    h: &[f64],
+    v: &[f64],
+    delta: f64,
+) -> Complex64 {
+    let at = |s: f64| -> Complex64 {
+        let p: Vec<f64> = h.iter().zip(v).map(|(x, d)| x + s * d).collect();
+        f(&p)
+    };
+    let coefficients = [4.0 / 5.0, -1.0 / 5.0, 4.0 / 105.0, -1.0 / 280.0];
+    coefficients
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let s = (i + 1) as f64 * delta;
+            (at(s) - at(-s)) * *c
+        })
+        .sum::<Complex64>()
+        / delta
+}
+
+/// Coordinate direction `e_j`, projected onto `Σ = 0` for SU(n).
+fn coordinate_direction(rs: &RootSystem, j: usize) -> Vec<f64> {
+    let r = rs.torus_dim();
+    let mut v = vec![0.0; r];
+    v[j] = 1.0;
+    if matches!(rs.group(), CompactGroup::SpecialUnitary(_)) {
+        v.iter_mut().for_each(|x| *x -= 1.0 / r as f64);
+    }
+    v
+}
+
+#[test]
+fn character_gradient_matches_central_differences_at_random_and_singular_points() {
+    // χ is a trigonometric polynomial with frequencies |ν_j| ≤ |λ|_∞ + |ρ|_∞ =: F, so
+    // |∂⁹χ| ≤ d F⁹ and the 8th-order difference with δ = 1e−3 has truncation ≤ δ⁸ d F⁹/630 and
+    // rounding ≈ 1.5·3e−14 d/δ (characters to 3e−14 d_λ): < 1e−10·d for F ≤ 8. Singular points:
+    // the identity, two equal angles, and (SO) a zero angle.
+    let mut rng = SplitMix(41);
+    let mut worst: f64 = 0.0;
+    for group in all_groups() {
+        let rs = RootSystem::new(group).unwrap();
+        let r = rs.torus_dim();
+        for irrep in rs.dominant_weights(20.0).unwrap() {
+            let d = irrep.dimension();
+            let chi = |p: &[f64]| rs.character(&irrep, p).unwrap();
+            let mut points = vec![vec![0.0; r], random_torus_point(&rs, &mut rng)];
+            let mut wall = random_torus_point(&rs, &mut rng);
+            if r >= 2 {
+                wall[1] = wall[0];
+                if matches!(group, CompactGroup::SpecialUnitary(_)) {
+                    let sum: f64 = wall[..r - 1].iter().sum();
+                    wall[r - 1] = -sum;
+                }
+            } else {
+                wall[0] = 0.0;
+            }
+            points.push(wall);
+            if matches!(group, CompactGroup::SpecialOrthogonal(_)) {
+                let mut zero_angle = random_torus_point(&rs, &mut rng);
+                zero_angle[r - 1] = 0.0;
+                points.push(zero_angle);
+            }
+            for h in points {
+                let (value, gradient) = rs.character_with_gradient(&irrep, &h).unwrap();
+                // Same numbers, different determinant algorithm for r ≤ 3 (explicit vs LU):
+                // both within the characters' measured 3.2e−14·d_λ.
+                let difference = (value - chi(&h)).norm();
+                assert!(difference <= 1e-13 * d, "{group:?} value {difference:e}");
+                for j in 0..r {
+                    let v = coordinate_direction(&rs, j);
+                    let numeric = central_difference(&chi, &h, &v, 1e-3);
+                    let analytic: Complex64 = gradient.iter().zip(&v).map(|(g, x)| g * x).sum();
+                    let error = (numeric - analytic).norm() / d;
+                    worst = worst.max(error);
+                    assert!(
+                        error < 1e-10,
+                        "{group:?} {:?} at {h:?}, j={j}: {analytic} vs {numeric}",
+                        irrep.labels()
+                    );
+                }
+            }
+        }
+    }
+    eprintln!("worst |∂χ analytic − central difference| / d_λ: {worst:e}");
+}
+
+#[test]
+fn character_gradient_matches_direct_weyl_formula() {
+    // ∂_j of the direct ratio A_{λ+ρ}/A_ρ: ∂A_μ = Σ_w ε(w) i (wμ)_j e^{i⟨wμ, H⟩}, quotient rule;
+    // rounding ≈ ε|W|(1+|μ|)(|A_μ| + |χ||A_ρ|)/|A_ρ|², so points with |A_ρ| < 0.3 are skipped.
+    let mut rng = SplitMix(43);
+    let mut worst: f64 = 0.0;
+    for group in all_groups() {
+        let rs = RootSystem::new(group).unwrap();
+        let w = weyl_group(&rs);
+        let r = rs.torus_dim();
+        let derivative = |mu: &[f64], h: &[f64], j: usize| -> Complex64 {
+            // Σ_w ε(w) i (wμ)_j e^{i⟨wμ,H⟩} with (wμ)_{σ(k)} = s_k μ_k.
+            w.iter()
+                .map(|(sigma, signs, det)| {
+                    let phase: f64 = (0..r).map(|k| signs[k] * mu[k] * h[sigma[k]]).sum();
+                    let component: f64 = (0..r)
+                        .filter(|&k| sigma[k] == j)
+                        .map(|k| signs[k] * mu[k])
+                        .sum();
+                    Complex64::new(0.0, component) * Complex64::cis(phase) * *det
+                })
+                .sum()
+        };
+        for irrep in rs.dominant_weights(25.0).unwrap() {
+            let mu: Vec<f64> = irrep
+                .weight()
+                .iter()
+                .zip(rs.rho())
+                .map(|(a, b)| a + b)
+                .collect();
+            let mut tested = 0;
+            while tested < 3 {
+                let h = random_torus_point(&rs, &mut rng);
+                let denominator = alternating_sum(&w, rs.rho(), &h);
+                if denominator.norm() < 0.3 {
+                    continue;
+                }
+                tested += 1;
+                let numerator = alternating_sum(&w, &mu, &h);
+                let mut direct: Vec<Complex64> = (0..r)
+                    .map(|j| {
+                        (derivative(&mu, &h, j) * denominator
+                            - numerator * derivative(rs.rho(), &h, j))
+                            / (denominator * denominator)
+                    })
+                    .collect();
+                if matches!(group, CompactGroup::SpecialUnitary(_)) {
+                    let mean = direct.iter().sum::<Complex64>() / r as f64;
+                    direct.iter_mut().for_each(|g| *g -= mean);
+                }
+                let (_, ours) = rs.character_with_gradient(&irrep, &h).unwrap();
+                let scale = irrep.dimension() * (1.0 + rs.norm_sq(&mu).sqrt());
+                for j in 0..r {
+                    let error = (ours[j] - direct[j]).norm() / scale;
+                    worst = worst.max(error);
+                    assert!(
+                        error < 1e-12,
+                        "{group:?} {:?} at {h:?} j={j}: {} vs {}",
+                        irrep.labels(),
+                        ours[j],
+                        direct[j]
+                    );
+                }
+            }
+        }
+    }
+    eprintln!("worst |∂χ − ∂χ_direct| / (d_λ(1+|λ+ρ|)): {worst:e}");
+}
+
+#[test]
+fn character_gradient_rejects_bad_input() {
+    let su3 = RootSystem::special_unitary(3).unwrap();
+    let so5 = RootSystem::special_orthogonal(5).unwrap();
+    let fundamental = su3.irrep(&[1, 0, 0]).unwrap();
+    assert!(su3
+        .character_with_gradient(&fundamental, &[0.1, 0.2])
+        .is_err());
+    assert!(su3
+        .character_with_gradient(&fundamental, &[0.1, 0.2, 0.3])
+        .is_err());
+    assert!(su3
+        .character_with_gradient(&fundamental, &[f64::NAN, 0.0, 0.0])
+        .is_err());
+    assert!(so5
+        .character_with_gradient(&fundamental, &[0.1, 0.2])
+        .is_err());
+}

@@ -22,6 +22,7 @@
 //! (or [`HeatKernel::score_batch`]) gives `∇_x log p_t(x₀, x)` exactly (to `~1e-12` for `d ≤ 3`).
 
 pub mod asymptotic;
+pub mod character_series;
 pub mod circle;
 pub mod gegenbauer;
 pub mod group;
@@ -30,6 +31,7 @@ pub mod sphere;
 pub mod sphere3;
 pub mod torus;
 
+pub use character_series::{CharacterSeries, CharacterSum};
 pub use circle::{circle_log_prob, MAX_FOURIER_TERMS};
 pub use gegenbauer::{EIGEN_MAX_RELATIVE_ERROR, MAX_GEGENBAUER_TERMS};
 pub use group::{CompactLieGroup, GroupHeatKernel, GroupMethod};
