@@ -11,7 +11,7 @@
 //! three-term recurrence `G_{l+1} = [2(l+λ) x G_l − l G_{l−1}] / (l + 2λ)`, which never
 //! overflows (`|G_l| ≤ 1`) and is forward-stable for `|x| ≤ 1`; its derivative obeys the
 //! differentiated recurrence. The weights `w_l = m_l e^{−l(l+d−1)t/2}` are formed by their
-//! ratios `(m_l/m_{l−1}) e^{−(2l+d−2)t/2}` (one `exp` per evaluation; relative drift `~lε`)
+//! ratios `(m_l/m_{l−1}) e^{−(2l+d−2)t/2}` (one `exp` per degree; relative drift `~lε`)
 //! with a rescale by `1e-200` before overflow, so nothing overflows even for `d` in the hundreds.
 //!
 //! The score component is `∂_θ log p = −sin θ · S'(x)/S(x)` with `S = Σ m_l e^{…} G_l`.
@@ -55,8 +55,9 @@ pub(crate) fn gegenbauer_series(d: usize, theta: f64, t: f64, log_volume: f64) -
     // w_l = m_l e^{−l(l+d−1)t/2} by the ratio w_{l}/w_{l−1} = (m_l/m_{l−1}) e^{−(2l+d−2)t/2}.
     let mut weight = 1.0f64;
     let mut max_weight = 1.0f64;
-    let decay_step = (-t).exp();
-    let mut decay = (-0.5 * t * df).exp(); // e^{−(2l+d−2)t/2} at l = 1
+    // e^{−(2l+d−2)t/2}, recomputed by one `exp` per degree: a running product would carry a
+    // relative error ~lε into every later weight, i.e. ~l²ε/2 in w_l (measured 1e-12 on S¹²⁷).
+    let mut decay = (-0.5 * t * df).exp(); // at l = 1
     let mut l = 1usize;
     loop {
         let lf = l as f64;
@@ -70,7 +71,7 @@ pub(crate) fn gegenbauer_series(d: usize, theta: f64, t: f64, log_volume: f64) -
             (2.0 * lf + df - 1.0) / (2.0 * lf + df - 3.0) * (lf + df - 2.0) / lf
         };
         weight *= multiplicity_ratio * decay;
-        decay *= decay_step;
+        decay = (-0.5 * t * (2.0 * lf + df)).exp(); // at l + 1
         if weight > 1e200 {
             sum *= 1e-200;
             dsum *= 1e-200;

@@ -24,9 +24,11 @@
 pub mod asymptotic;
 pub mod character_series;
 pub mod circle;
+pub mod even_sphere;
 pub mod gegenbauer;
 pub mod group;
 pub mod hopf;
+pub mod odd_sphere;
 pub mod sphere;
 pub mod sphere3;
 pub mod torus;

@@ -27,12 +27,40 @@ pub enum TorusMethod {
 pub struct TorusHeatKernel {
     torus: Torus,
     method: TorusMethod,
+    tolerance: f64,
 }
 
 impl TorusHeatKernel {
-    /// The kernel of `torus` evaluated with `method`.
+    /// The kernel of `torus` evaluated with `method` (`Auto` tolerance
+    /// [`DEFAULT_TOLERANCE`](super::sphere::DEFAULT_TOLERANCE) = `1e-12`).
     pub fn new(torus: Torus, method: TorusMethod) -> Self {
-        TorusHeatKernel { torus, method }
+        TorusHeatKernel {
+            torus,
+            method,
+            tolerance: super::sphere::DEFAULT_TOLERANCE,
+        }
+    }
+
+    /// The same kernel with `Auto` asked for relative accuracy `tolerance` of `p`.
+    ///
+    /// Both circle estimators `Auto` chooses between are exact in f64 arithmetic in their
+    /// regimes (paths for `t < π`: a sum of positive terms, relative error `≤ 4ε` per factor;
+    /// Fourier for `t ≥ π`: at most 6 terms, no cancellation since `p ≥ 0.35/2π`, error
+    /// `≤ 28ε`), so every admissible tolerance (`≥ 1e-15` per factor, `d·1e-15` for `T^d`)
+    /// is met by the same rule; the value is recorded and reported by [`Self::tolerance`].
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`](crate::Error::InvalidArgument) if `tolerance` is not finite
+    /// or below `1e-15`.
+    pub fn with_tolerance(mut self, tolerance: f64) -> Result<Self> {
+        super::sphere::check_tolerance(tolerance)?;
+        self.tolerance = tolerance;
+        Ok(self)
+    }
+
+    /// The relative tolerance of `p` requested from `Auto`.
+    pub fn tolerance(&self) -> f64 {
+        self.tolerance
     }
 
     /// The estimator in use.
