@@ -67,6 +67,7 @@ fn every_command_has_help() {
         vec!["train", "--help"],
         vec!["eval", "--help"],
         vec!["sample", "--help"],
+        vec!["kernel", "--help"],
         vec!["help", "train"],
     ] {
         let output = rdiff(&args);

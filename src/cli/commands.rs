@@ -1,4 +1,4 @@
-//! The commands: `demo`, `train`, `eval`, `sample`.
+//! The commands: `demo`, `train`, `eval`, `sample` (and `kernel`, in [`super::kernel`]).
 
 use super::args::{
     Command, DatasetChoice, DemoArgs, EvalArgs, ModelArgs, SampleArgs, SplitChoice, TrainArgs,
@@ -31,6 +31,7 @@ pub fn run(command: Command, quiet: bool) -> Result<()> {
         Command::Train(args) => train_command(&args, quiet),
         Command::Eval(args) => eval_command(&args, quiet),
         Command::Sample(args) => sample_command(&args, quiet),
+        Command::Kernel(args) => super::kernel::run(&args),
     }
 }
 

@@ -8,6 +8,7 @@
 mod args;
 mod commands;
 mod datasets;
+mod kernel;
 mod progress;
 
 use clap::{CommandFactory, FromArgMatches};

@@ -1,4 +1,5 @@
-//! Heat kernels `p_t(x₀, x)` of `∂_t p = ½ Δ p` on tori and spheres, with their scores.
+//! Heat kernels `p_t(x₀, x)` of `∂_t p = ½ Δ p` on tori, spheres and the compact Lie groups
+//! SO(n), SU(n), U(n), with their scores.
 //!
 //! Conventions (binding, `DESIGN.md`): `t` is Brownian time (flat space: `p_t = N(x₀, tI)`,
 //! eigen factors `e^{−λt/2}`); densities are w.r.t. the Riemannian volume; the score is the
@@ -9,14 +10,20 @@
 //! | kernel | methods |
 //! |---|---|
 //! | [`TorusHeatKernel`] (`T^d`, product of circles) | [`TorusMethod::Eigen`] (Fourier series), [`TorusMethod::SumOverPaths`] (wrapped Gaussian), [`TorusMethod::Auto`] |
-//! | [`SphereHeatKernel`] (`S^d`, radial in the geodesic angle θ) | [`SphereMethod::Eigen`] (Gegenbauer series), [`SphereMethod::SumOverPaths`] (`d ≤ 3`), [`SphereMethod::Varadhan`], [`SphereMethod::SchwingerDeWitt`], [`SphereMethod::Auto`] |
+//! | [`SphereHeatKernel`] (`S^d`, radial in the geodesic angle θ) | [`SphereMethod::Eigen`] (Gegenbauer series), [`SphereMethod::SumOverPaths`] (exact: path sums `d ≤ 3`, the `∂_c` recursion for `d ≥ 4`), [`SphereMethod::Varadhan`], [`SphereMethod::SchwingerDeWitt`], [`SphereMethod::Auto`] |
+//! | [`GroupHeatKernel`] (SO(n), SU(n), U(n), class function of the maximal-torus coordinates) | [`GroupMethod::CharacterExpansion`] ([`CharacterSeries`]), [`GroupMethod::SumOverPaths`] (lattice paths, wall-regularised), [`GroupMethod::Varadhan`], [`GroupMethod::SchwingerDeWitt`], [`GroupMethod::Auto`] |
+//!
+//! [`heat_kernel`] builds any of them from a typed [`ManifoldSpec`] and [`KernelMethod`]
+//! (the names `rdiff kernel` accepts); [`auto_kernel`] gives the `Auto` kernel of a manifold.
 //!
 //! Every evaluation reports the number of series terms (or quadrature nodes) it used in
 //! [`KernelEvaluation::terms`]. The formulas, their derivations, accuracy and cost are documented
 //! in the estimator modules: [`circle`] (Fourier / wrapped Gaussian), [`gegenbauer`] (eigen
 //! series on `S^d`), [`sphere3`] (exact `S³` path sum), [`hopf`] (`S²` from `S³` through the
-//! Hopf fibration), [`asymptotic`] (Varadhan, Schwinger–DeWitt); the `Auto` rules and measured
-//! accuracy are in the docs of [`SphereHeatKernel`]'s module (`sphere`) and [`TorusMethod`].
+//! Hopf fibration), [`odd_sphere`] / [`even_sphere`] (exact small-time kernels of `S^d`, `d ≥ 4`),
+//! [`asymptotic`] (Varadhan, Schwinger–DeWitt), [`group`] (paths, walls, `Auto` on groups),
+//! [`character_series`]; the `Auto` rules and measured accuracy are in the docs of the `sphere`
+//! and `group` modules and of [`TorusMethod`].
 //!
 //! For DSM targets: draw `x ~ p_t(x₀, ·)` with [`crate::sampling`], then [`HeatKernel::score`]
 //! (or [`HeatKernel::score_batch`]) gives `∇_x log p_t(x₀, x)` exactly (to `~1e-12` for `d ≤ 3`).
@@ -29,6 +36,7 @@ pub mod gegenbauer;
 pub mod group;
 pub mod hopf;
 pub mod odd_sphere;
+pub mod select;
 pub mod sphere;
 pub mod sphere3;
 pub mod torus;
@@ -37,11 +45,15 @@ pub use character_series::{CharacterSeries, CharacterSum};
 pub use circle::{circle_log_prob, MAX_FOURIER_TERMS};
 pub use gegenbauer::{EIGEN_MAX_RELATIVE_ERROR, MAX_GEGENBAUER_TERMS};
 pub use group::{CompactLieGroup, GroupHeatKernel, GroupMethod};
+pub use select::{
+    check_auto_tolerance, heat_kernel, KernelMethod, ManifoldSpec, DEFAULT_AUTO_TOLERANCE,
+    MAX_AMBIENT_DIM, MIN_AUTO_TOLERANCE,
+};
 pub use sphere::{SphereHeatKernel, SphereMethod};
 pub use torus::{TorusHeatKernel, TorusMethod};
 
 use crate::error::{check_len, check_time, Error, Result};
-use crate::manifold::{Manifold, Sphere, Torus, DEFAULT_TOLERANCE};
+use crate::manifold::{Manifold, DEFAULT_TOLERANCE};
 use rayon::prelude::*;
 
 /// The value of `log p_t(x₀, x)` and the number of terms the estimator summed.
@@ -222,30 +234,15 @@ pub(crate) fn check_inputs(manifold: &dyn Manifold, x0: &[f64], x: &[f64], t: f6
     manifold.check_point(x, DEFAULT_TOLERANCE)
 }
 
-/// The `Auto` heat kernel of a torus or sphere, chosen from [`Manifold::name`]
-/// (`Torus(d)` → [`TorusHeatKernel`] with [`TorusMethod::Auto`], `Sphere(d)` →
-/// [`SphereHeatKernel`] with [`SphereMethod::Auto`]).
+/// The `Auto` heat kernel (tolerance [`DEFAULT_AUTO_TOLERANCE`]) of a torus, sphere, SO(n),
+/// SU(n) or U(n) built by this crate, identified by [`ManifoldSpec::of`].
 ///
 /// # Errors
-/// [`Error::InvalidArgument`] for any other manifold.
+/// [`Error::InvalidArgument`] for any other manifold (products, user-defined manifolds).
 pub fn auto_kernel(manifold: &dyn Manifold) -> Result<Box<dyn HeatKernel>> {
-    let name = manifold.name();
-    let dim = manifold.dim();
-    if name.starts_with("Torus(") {
-        Ok(Box::new(TorusHeatKernel::new(
-            Torus::new(dim)?,
-            TorusMethod::Auto,
-        )))
-    } else if name.starts_with("Sphere(") {
-        Ok(Box::new(SphereHeatKernel::new(
-            Sphere::new(dim)?,
-            SphereMethod::Auto,
-        )))
-    } else {
-        Err(Error::invalid(
-            "manifold",
-            name,
-            "a Torus(d) or Sphere(d) (heat kernels of other manifolds are not implemented yet)",
-        ))
-    }
+    heat_kernel(
+        ManifoldSpec::of(manifold)?,
+        KernelMethod::Auto,
+        DEFAULT_AUTO_TOLERANCE,
+    )
 }
