@@ -9,49 +9,9 @@ use riemannian_diffusion::Error;
 use std::f64::consts::PI;
 use std::time::Instant;
 
-/// Deterministic uniform numbers in [0, 1) (SplitMix64).
-struct SplitMix(u64);
-
-impl SplitMix {
-    fn uniform(&mut self) -> f64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^= z >> 31;
-        (z >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
-
-fn groups() -> Vec<CompactGroup> {
-    use CompactGroup::*;
-    vec![
-        SpecialUnitary(2),
-        SpecialUnitary(3),
-        SpecialUnitary(4),
-        Unitary(1),
-        Unitary(2),
-        Unitary(3),
-        SpecialOrthogonal(2),
-        SpecialOrthogonal(3),
-        SpecialOrthogonal(4),
-        SpecialOrthogonal(5),
-        SpecialOrthogonal(6),
-        SpecialOrthogonal(7),
-        SpecialOrthogonal(8),
-    ]
-}
-
-fn random_point(rs: &RootSystem, rng: &mut SplitMix) -> Vec<f64> {
-    let mut h: Vec<f64> = (0..rs.torus_dim())
-        .map(|_| (2.0 * rng.uniform() - 1.0) * PI)
-        .collect();
-    if matches!(rs.group(), CompactGroup::SpecialUnitary(_)) {
-        let mean = h.iter().sum::<f64>() / h.len() as f64;
-        h.iter_mut().for_each(|x| *x -= mean);
-    }
-    h
-}
+#[path = "common/lie_fixtures.rs"]
+mod lie_fixtures;
+use lie_fixtures::{all_groups as groups, random_torus_point as random_point, SplitMix};
 
 /// A point on a wall: the first two coordinates equal (and for SO(n) a zero angle too).
 fn wall_point(rs: &RootSystem, rng: &mut SplitMix) -> Vec<f64> {

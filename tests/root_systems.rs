@@ -6,38 +6,9 @@ use num_complex::Complex64;
 use riemannian_diffusion::lie::{CompactGroup, Irrep, RootSystem};
 use std::f64::consts::PI;
 
-/// Deterministic uniform numbers in [0, 1) (SplitMix64), to avoid depending on `random`.
-struct SplitMix(u64);
-
-impl SplitMix {
-    fn uniform(&mut self) -> f64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^= z >> 31;
-        (z >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
-
-fn all_groups() -> Vec<CompactGroup> {
-    use CompactGroup::*;
-    vec![
-        SpecialUnitary(2),
-        SpecialUnitary(3),
-        SpecialUnitary(4),
-        Unitary(1),
-        Unitary(2),
-        Unitary(3),
-        SpecialOrthogonal(2),
-        SpecialOrthogonal(3),
-        SpecialOrthogonal(4),
-        SpecialOrthogonal(5),
-        SpecialOrthogonal(6),
-        SpecialOrthogonal(7),
-        SpecialOrthogonal(8),
-    ]
-}
+#[path = "common/lie_fixtures.rs"]
+mod lie_fixtures;
+use lie_fixtures::{all_groups, random_torus_point, SplitMix};
 
 fn close(a: f64, b: f64, tolerance: f64) -> bool {
     (a - b).abs() <= tolerance * (1.0 + b.abs())
@@ -378,17 +349,6 @@ fn alternating_sum(w: &[(Vec<usize>, Vec<f64>, f64)], mu: &[f64], h: &[f64]) -> 
             Complex64::cis(phase) * *det
         })
         .sum()
-}
-
-fn random_torus_point(rs: &RootSystem, rng: &mut SplitMix) -> Vec<f64> {
-    let mut h: Vec<f64> = (0..rs.torus_dim())
-        .map(|_| (2.0 * rng.uniform() - 1.0) * PI)
-        .collect();
-    if matches!(rs.group(), CompactGroup::SpecialUnitary(_)) {
-        let mean = h.iter().sum::<f64>() / h.len() as f64;
-        h.iter_mut().for_each(|x| *x -= mean);
-    }
-    h
 }
 
 #[test]
