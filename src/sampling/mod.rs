@@ -4,19 +4,32 @@
 //! |---|---|
 //! | [`TorusHeatKernelSampler`] | wrapped normal `x = (x₀ + √t z) mod 2π`, `z ~ N(0, I_d)` (exact) |
 //! | [`SphereHeatKernelSampler`] | `d = 1`: wrapped normal of the angle; `d ≥ 2`: rejection sampling of the geodesic angle against the exact kernel (see its docs) |
+//! | [`SphereFlowSampler`] | `S^d`, any `d`: probability-flow ODE of the geodesic angle from a flat start ([`probability_flow`]) |
+//! | [`GroupHeatKernelSampler`] | `SO(n)`, `SU(n)`, `U(n)`: probability-flow ODE of the maximal-torus coordinates, conjugated by a Haar element |
+//!
+//! [`auto_sampler`] picks: `T^d` → wrapped normal (exact, `d` normal draws); `S¹`–`S³` →
+//! rejection (≈ 1.4 kernel evaluations per draw, acceptance ≥ 0.7); `S^d`, `d ≥ 4` →
+//! [`SphereAutoSampler`]: rejection where its acceptance is `≥ 0.05` (small `d²t` or large `t`),
+//! else the angle flow (the acceptance decays like `e^{−d(d−1)t/12}`); groups → torus flow.
 //!
 //! Batches are cut into chunks of [`SAMPLE_CHUNK_ROWS`] rows; chunk `k` draws from stream `k`
 //! of [`crate::random::streams`], so a batch depends only on the seed, never on the thread count.
 
+pub mod group;
+pub mod probability_flow;
 mod sphere;
+pub mod sphere_flow;
 mod torus;
 
+
+pub use group::GroupHeatKernelSampler;
 pub use sphere::SphereHeatKernelSampler;
+pub use sphere_flow::{SphereAutoSampler, SphereFlowSampler};
 pub use torus::TorusHeatKernelSampler;
 
 use crate::error::{check_len, Error, Result};
-use crate::heat_kernel::{row, time};
-use crate::manifold::{Manifold, Sphere, Torus};
+use crate::heat_kernel::{row, time, ManifoldSpec};
+use crate::manifold::{Manifold, SpecialOrthogonal, SpecialUnitary, Sphere, Torus, Unitary};
 use crate::random::{streams, Rng};
 use rayon::prelude::*;
 
@@ -85,23 +98,27 @@ pub trait HeatKernelSampler: Send + Sync {
     }
 }
 
-/// The exact sampler of a torus or sphere, chosen from [`Manifold::name`] as in
-/// [`crate::heat_kernel::auto_kernel`].
+/// The exact sampler of a torus, sphere, `SO(n)`, `SU(n)` or `U(n)` built by this crate
+/// (identified by [`ManifoldSpec::of`]): [`TorusHeatKernelSampler`] on `T^d`,
+/// [`SphereHeatKernelSampler`] (rejection) on `S¹`–`S³`, [`SphereAutoSampler`] (rejection or
+/// [`SphereFlowSampler`] per `t`) on `S^d`, `d ≥ 4`, and [`GroupHeatKernelSampler`] on the
+/// groups (see the [module docs](self)).
 ///
 /// # Errors
-/// [`Error::InvalidArgument`] for any other manifold.
+/// [`Error::InvalidArgument`] for any other manifold (products, user-defined manifolds).
 pub fn auto_sampler(manifold: &dyn Manifold) -> Result<Box<dyn HeatKernelSampler>> {
-    let name = manifold.name();
-    let dim = manifold.dim();
-    if name.starts_with("Torus(") {
-        Ok(Box::new(TorusHeatKernelSampler::new(Torus::new(dim)?)))
-    } else if name.starts_with("Sphere(") {
-        Ok(Box::new(SphereHeatKernelSampler::new(Sphere::new(dim)?)))
-    } else {
-        Err(Error::invalid(
-            "manifold",
-            name,
-            "a Torus(d) or Sphere(d) (samplers of other manifolds are not implemented yet)",
-        ))
-    }
+    Ok(match ManifoldSpec::of(manifold)? {
+        ManifoldSpec::Torus(d) => Box::new(TorusHeatKernelSampler::new(Torus::new(d)?)),
+        ManifoldSpec::Sphere(d) if d <= 3 => {
+            Box::new(SphereHeatKernelSampler::new(Sphere::new(d)?))
+        }
+        ManifoldSpec::Sphere(d) => Box::new(SphereAutoSampler::new(Sphere::new(d)?)),
+        ManifoldSpec::SpecialOrthogonal(n) => {
+            Box::new(GroupHeatKernelSampler::new(SpecialOrthogonal::new(n)?)?)
+        }
+        ManifoldSpec::SpecialUnitary(n) => {
+            Box::new(GroupHeatKernelSampler::new(SpecialUnitary::new(n)?)?)
+        }
+        ManifoldSpec::Unitary(n) => Box::new(GroupHeatKernelSampler::new(Unitary::new(n)?)?),
+    })
 }
