@@ -374,6 +374,7 @@ fn sample_command(args: &SampleArgs, quiet: bool) -> Result<()> {
         ode: OdeOptions::with_tolerances(args.tolerance, args.tolerance),
         seed: args.seed,
         chunk_size: 64,
+        ..GenerationOptions::default()
     };
     let points = generate_with_progress(
         &network,

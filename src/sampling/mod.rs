@@ -6,6 +6,7 @@
 //! | [`SphereHeatKernelSampler`] | `d = 1`: wrapped normal of the angle; `d ≥ 2`: rejection sampling of the geodesic angle against the exact kernel (see its docs) |
 //! | [`SphereFlowSampler`] | `S^d`, any `d`: probability-flow ODE of the geodesic angle from a flat start ([`probability_flow`]) |
 //! | [`GroupHeatKernelSampler`] | `SO(n)`, `SU(n)`, `U(n)`: probability-flow ODE of the maximal-torus coordinates, conjugated by a Haar element |
+//! | [`GeodesicRandomWalkSampler`] | any manifold, **approximate**: `N` geodesic random-walk steps `exp_x(√(t/N) Z)` (weak order 1; exact on tori); reverse walk in [`geodesic_random_walk`] |
 //!
 //! [`auto_sampler`] picks: `T^d` → wrapped normal (exact, `d` normal draws); `S¹`–`S³` →
 //! rejection (≈ 1.4 kernel evaluations per draw, acceptance ≥ 0.7); `S^d`, `d ≥ 4` →
@@ -21,6 +22,11 @@ mod sphere;
 pub mod sphere_flow;
 mod torus;
 
+pub mod geodesic_random_walk;
+pub use geodesic_random_walk::{
+    forward_walk, geometric_time_grid, reverse_walk_chunk, GeodesicRandomWalkSampler,
+    LangevinCorrector, ReverseWalkStats,
+};
 
 pub use group::GroupHeatKernelSampler;
 pub use sphere::SphereHeatKernelSampler;
