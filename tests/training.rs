@@ -6,8 +6,8 @@ use riemannian_diffusion::nn::{Checkpoint, ScoreNet, ScoreNetConfig};
 use riemannian_diffusion::random::rng_from_seed;
 use riemannian_diffusion::score::ScoreField;
 use riemannian_diffusion::train::{
-    dsm_loss_and_gradient, train, DsmKernel, DsmTrainer, DsmWorkspace, HeatKernelNoise,
-    TrainOptions,
+    dsm_loss_and_gradient, train, DsmKernel, DsmTrainer, DsmWorkspace, HeatKernelNoise, Loss,
+    Probe, TrainOptions,
 };
 use std::ops::ControlFlow;
 use std::sync::Arc;
@@ -103,6 +103,95 @@ fn training_reduces_the_dsm_loss() {
     // One data point: the DSM optimum is the kernel score itself (zero loss). Measured here:
     // 2.37 -> 0.12 (EMA 0.13); the bound asks for a fivefold reduction.
     assert!(after < 0.2 * before, "before {before}, after {after}");
+}
+
+/// Every loss of the family trains the network towards the heat-kernel score: the same short
+/// run as `training_reduces_the_dsm_loss`, measured with the exact-target DSM evaluation loss.
+/// ISM and sliced ISM have the same minimiser as DSM (their losses differ from it by a
+/// θ-independent constant). Varadhan targets are biased at large `t` (on S² the exact score
+/// is not `log_x(x₀)/t`), so their optimum keeps a positive DSM loss. Measured (300 steps):
+/// 2.37 → 0.20 (Varadhan), 0.23 (ISM), 0.23 (sliced, 1 Rademacher probe), 0.23 (sliced, 2
+/// Gaussian probes), against 0.12 for exact DSM; the bound asks for a threefold reduction.
+#[test]
+fn every_loss_reduces_the_dsm_evaluation_loss() {
+    let sphere: Arc<dyn Manifold> = Arc::new(Sphere::new(2).unwrap());
+    let data = cluster(1);
+    let kernel = HeatKernelNoise::for_manifold(sphere.as_ref()).unwrap();
+    for loss in [
+        Loss::DsmVaradhan,
+        Loss::Ism,
+        Loss::Sliced {
+            probe: Probe::Rademacher,
+            probes: 1,
+        },
+        Loss::Sliced {
+            probe: Probe::Gaussian,
+            probes: 2,
+        },
+    ] {
+        let options = TrainOptions {
+            steps: 300,
+            batch_size: 64,
+            learning_rate: 3e-3,
+            sigma_min: 0.05,
+            sigma_max: 2.0,
+            seed: 1,
+            loss,
+            ..TrainOptions::default()
+        };
+        let net = small_net(sphere.clone(), 32, 2, 1);
+        let before = evaluation_loss(&net, &kernel, &data, &options);
+        let model = train(net, &data, &kernel, options, |_| ControlFlow::Continue(())).unwrap();
+        let after = evaluation_loss(&model.network, &kernel, &data, &options);
+        let first: f64 = model.losses[..50].iter().sum::<f64>() / 50.0;
+        let last: f64 = model.losses[250..].iter().sum::<f64>() / 50.0;
+        eprintln!(
+            "{loss}: DSM evaluation loss {before:.4} -> {after:.4}; own loss {first:.4} -> {last:.4}"
+        );
+        assert!(
+            after < before / 3.0,
+            "{loss}: before {before}, after {after}"
+        );
+        assert!(last < first, "{loss}: own loss {first} -> {last}");
+    }
+}
+
+/// ISM and sliced ISM (probes drawn from the chunk streams) are bit-reproducible for any
+/// thread count, like DSM.
+#[test]
+fn ism_training_is_identical_with_one_and_two_threads() {
+    let sphere: Arc<dyn Manifold> = Arc::new(Sphere::new(2).unwrap());
+    let data = cluster(3);
+    let kernel = HeatKernelNoise::for_manifold(sphere.as_ref()).unwrap();
+    for loss in [
+        Loss::Ism,
+        Loss::Sliced {
+            probe: Probe::Rademacher,
+            probes: 2,
+        },
+    ] {
+        let options = TrainOptions {
+            steps: 2,
+            batch_size: 300,
+            learning_rate: 1e-3,
+            seed: 4,
+            loss,
+            ..TrainOptions::default()
+        };
+        let run = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            pool.install(|| {
+                let net = small_net(sphere.clone(), 16, 2, 3);
+                train(net, &data, &kernel, options, |_| ControlFlow::Continue(())).unwrap()
+            })
+        };
+        let (one, two) = (run(1), run(2));
+        assert_eq!(one.losses, two.losses, "{loss}");
+        assert_eq!(one.network.params(), two.network.params(), "{loss}");
+    }
 }
 
 #[test]
@@ -289,4 +378,55 @@ fn trained_network_approximates_the_kernel_score() {
         // loaded machine); 0.08 leaves a fivefold margin for other seeds and kernels.
         assert!(relative < 0.08, "σ = {sigma}: relative error {relative}");
     }
+}
+
+/// DSM on SO(3) with the exact group heat-kernel sampler and score: a short run lowers the
+/// DSM evaluation loss (data: three rotations near the identity). Also runs ISM for a few
+/// steps to check the group path end to end (curvature term of the generic projection).
+#[test]
+fn dsm_training_on_so3_reduces_the_loss() {
+    use riemannian_diffusion::manifold::SpecialOrthogonal;
+    let so3: Arc<dyn Manifold> = Arc::new(SpecialOrthogonal::new(3).unwrap());
+    let mut data = vec![0.0; 27];
+    for (k, x0) in data.chunks_exact_mut(9).enumerate() {
+        let a = 0.2 * (k as f64 + 1.0);
+        let (c, s) = (a.cos(), a.sin());
+        x0.copy_from_slice(&[c, -s, 0.0, s, c, 0.0, 0.0, 0.0, 1.0]);
+    }
+    let kernel = HeatKernelNoise::for_manifold(so3.as_ref()).unwrap();
+    let options = TrainOptions {
+        steps: 150,
+        batch_size: 64,
+        learning_rate: 3e-3,
+        sigma_min: 0.1,
+        sigma_max: 1.5,
+        seed: 2,
+        ..TrainOptions::default()
+    };
+    let net = small_net(so3.clone(), 32, 2, 1);
+    let start = std::time::Instant::now();
+    let before = evaluation_loss(&net, &kernel, &data, &options);
+    let eval_time = start.elapsed();
+    let start = std::time::Instant::now();
+    let model = train(net, &data, &kernel, options, |_| ControlFlow::Continue(())).unwrap();
+    let train_time = start.elapsed();
+    let after = evaluation_loss(&model.network, &kernel, &data, &options);
+    eprintln!(
+        "SO(3) DSM evaluation loss {before:.4} -> {after:.4} (eval {eval_time:?}, train {train_time:?})"
+    );
+    // Measured 2.91 -> 0.48 (150 steps); the bound asks for a twofold reduction.
+    assert!(after < 0.5 * before, "before {before}, after {after}");
+    let ism = train(
+        small_net(so3.clone(), 16, 2, 1),
+        &data,
+        &kernel,
+        TrainOptions {
+            steps: 3,
+            loss: Loss::Ism,
+            ..options
+        },
+        |_| ControlFlow::Continue(()),
+    )
+    .unwrap();
+    assert!(ism.losses.iter().all(|l| l.is_finite()));
 }

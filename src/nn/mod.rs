@@ -15,6 +15,8 @@
 //!   buffers, rayon over fixed row chunks, vectorised SiLU with relative error < 1e-15), the
 //!   same network on an autodiff [`Tape`] for training, and [`crate::score::ScoreField`]
 //!   (`σ = √t`) with an exact divergence for likelihoods.
+//! - [`TapeModel`]: the seam the losses train through (raw output on a tape + projection),
+//!   so the MLP can be swapped for another architecture.
 //! - [`Adam`], [`Ema`], [`clip_global_norm`]: optimisation.
 //! - [`Checkpoint`]: the binary checkpoint format (atomic writes, checksummed loads).
 //!
@@ -22,12 +24,14 @@
 
 mod checkpoint;
 mod config;
+mod model;
 mod network;
 mod optim;
 mod projection;
 
 pub use checkpoint::{Checkpoint, CHECKPOINT_MAGIC, CHECKPOINT_VERSION};
 pub use config::{Activation, InputEncoding, ScoreNetConfig, SigmaEncoding};
+pub use model::TapeModel;
 pub use network::{ScoreNet, TapeForward, INFERENCE_CHUNK_ROWS};
 pub use optim::{clip_global_norm, Adam, AdamOptions, Ema};
 pub use projection::TangentProjection;

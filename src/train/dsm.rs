@@ -1,8 +1,7 @@
 //! The DSM loss of one batch and its parameter gradient.
 
 use crate::autodiff::Tape;
-use crate::nn::{ScoreNet, TapeForward};
-use crate::score::ScoreField;
+use crate::nn::{TapeForward, TapeModel};
 use faer::Par;
 use rayon::prelude::*;
 
@@ -18,7 +17,7 @@ pub const DSM_CHUNK_ROWS: usize = 256;
 /// across steps avoids allocation in the steady state.
 #[derive(Debug, Default)]
 pub struct DsmWorkspace {
-    tapes: Vec<Tape>,
+    pub(super) tapes: Vec<Tape>,
 }
 
 impl DsmWorkspace {
@@ -37,12 +36,13 @@ impl DsmWorkspace {
 ///
 /// since `s_θ = P y / σ`. The batch is cut into chunks of [`DSM_CHUNK_ROWS`] rows; each chunk's
 /// network is recorded on its own tape with the parameters as differentiable leaves; the loss
-/// and the output cotangent `∂L/∂y_r = (2/B) c_r P_{x_r} ρ_r`, `ρ_r = P y_r − σ_r τ_r`, are
-/// formed directly on the `rows × n` output (`c_r = ⟨ρ, ρ⟩_x / |ρ|²` is the metric's scale
-/// factor, 1 on spheres and tori; the formula assumes a metric conformal to the Euclidean one
-/// on the tangent space, as for every manifold of this crate), then one reverse sweep seeded
+/// and the output cotangent `∂L/∂y_r = (2/B) P^T W ρ_r = (2/B) W ρ_r` (`ρ_r = P y_r − σ_r τ_r`
+/// is tangent and `P` is `W`-self-adjoint), are formed directly on the `rows × n` output, with
+/// `W` the diagonal of the metric in
+/// ambient coordinates (`½` on SO(n) entries, 1 elsewhere; per factor on products: every
+/// manifold of this crate has such a constant diagonal metric), then one reverse sweep seeded
 /// with it gives the chunk's exact parameter gradient. Chunk gradients are summed in chunk
-/// order into `grads` (layout of [`ScoreNet::params`]), so the result depends on the batch
+/// order into `grads` (the model's parameter layout, e.g. [`crate::nn::ScoreNet::params`]), so the result depends on the batch
 /// only, never on the number of threads. A batch of a single chunk runs on one tape with the
 /// GEMMs parallelised by faer instead.
 ///
@@ -52,8 +52,8 @@ impl DsmWorkspace {
 /// # Panics
 /// If the lengths are inconsistent (`points`, `targets`: `B × n`; `sigmas`: `B`; `grads`:
 /// parameter count). Inputs are trusted (the trainer produces them).
-pub fn dsm_loss_and_gradient(
-    network: &ScoreNet,
+pub fn dsm_loss_and_gradient<M: TapeModel + ?Sized>(
+    network: &M,
     workspace: &mut DsmWorkspace,
     points: &[f64],
     sigmas: &[f64],
@@ -111,11 +111,29 @@ pub fn dsm_loss_and_gradient(
     total / rows as f64
 }
 
+/// The diagonal of the metric in ambient coordinates, `w_j = ⟨u_j, u_j⟩_x` for the unit
+/// vectors `u_j`, at the point `x`. Every manifold of this crate (and every product of them)
+/// has a constant metric that is diagonal in ambient coordinates (`½` on SO(n) entries, `1`
+/// elsewhere), so `⟨u, v⟩_x = Σ_j w_j u_j v_j` and the gradient of `‖v‖²_x` is `2 w ∘ v`.
+/// Cost `O(n²)` (one call per chunk).
+pub(super) fn metric_weights(manifold: &dyn crate::manifold::Manifold, x: &[f64]) -> Vec<f64> {
+    let n = x.len();
+    let mut unit = vec![0.0; n];
+    (0..n)
+        .map(|j| {
+            unit[j] = 1.0;
+            let w = manifold.inner(x, &unit, &unit);
+            unit[j] = 0.0;
+            w
+        })
+        .collect()
+}
+
 /// One chunk: records the network on `tape` and runs the reverse sweep for the gradient of
 /// `scale/2 · Σ_r ‖ρ_r‖²`; returns `Σ_r ‖ρ_r‖²` and the forward pass (whose parameter leaves
 /// hold the gradient).
-fn chunk_loss_and_backward(
-    network: &ScoreNet,
+fn chunk_loss_and_backward<M: TapeModel + ?Sized>(
+    network: &M,
     tape: &mut Tape,
     points: &[f64],
     sigmas: &[f64],
@@ -132,6 +150,7 @@ fn chunk_loss_and_backward(
     let mut cotangent = vec![0.0; rows * n];
     let mut residual = vec![0.0; n];
     let mut total = 0.0;
+    let weights = metric_weights(manifold, &points[..n.min(points.len())]);
     for r in 0..rows {
         let (xr, yr, tr) = (
             &points[r * n..(r + 1) * n],
@@ -143,13 +162,12 @@ fn chunk_loss_and_backward(
         for (p, &t) in residual.iter_mut().zip(tr) {
             *p -= sigma * t;
         }
-        let metric = manifold.norm_squared(xr, &residual);
-        let euclid: f64 = residual.iter().map(|v| v * v).sum();
-        total += metric;
-        let c = if euclid > 0.0 { metric / euclid } else { 1.0 };
+        total += manifold.norm_squared(xr, &residual);
+        // ∂‖ρ‖²_x/∂y = 2 P^T W ρ = 2 W P ρ = 2 W ρ (P is W-self-adjoint, ρ tangent).
         let out = &mut cotangent[r * n..(r + 1) * n];
-        manifold.project_tangent(xr, &residual, out);
-        out.iter_mut().for_each(|v| *v *= scale * c);
+        for ((o, &p), &w) in out.iter_mut().zip(&residual).zip(&weights) {
+            *o = scale * w * p;
+        }
     }
     tape.backward_with_seed(forward.output, &cotangent);
     (total, forward)
@@ -158,22 +176,27 @@ fn chunk_loss_and_backward(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::manifold::{Manifold, Sphere, Torus};
-    use crate::nn::{Activation, ScoreNetConfig, SigmaEncoding};
+    use crate::manifold::{Manifold, Product, SpecialOrthogonal, Sphere, Torus};
+    use crate::nn::{Activation, ScoreNet, ScoreNetConfig, SigmaEncoding};
     use crate::random::{rng_from_seed, standard_normal, uniform};
+    use crate::score::ScoreField;
     use std::sync::Arc;
 
     /// The loss recomputed independently of the tape: fast inference path, then the
-    /// definition `mean σ² |s_θ(x, σ) − τ|²`.
+    /// definition `mean σ² ‖s_θ(x, σ) − τ‖²_x` in the manifold's metric.
     fn reference_loss(net: &ScoreNet, x: &[f64], sigmas: &[f64], targets: &[f64]) -> f64 {
         let mut s = vec![0.0; x.len()];
         net.score_into(x, sigmas, &mut s).unwrap();
         let n = x.len() / sigmas.len();
         let mut total = 0.0;
         for (r, &sigma) in sigmas.iter().enumerate() {
-            let d2: f64 = (0..n)
-                .map(|j| (s[r * n + j] - targets[r * n + j]).powi(2))
-                .sum();
+            let range = r * n..(r + 1) * n;
+            let diff: Vec<f64> = s[range.clone()]
+                .iter()
+                .zip(&targets[range.clone()])
+                .map(|(a, b)| a - b)
+                .collect();
+            let d2 = net.manifold().norm_squared(&x[range], &diff);
             total += sigma * sigma * d2;
         }
         total / sigmas.len() as f64
@@ -200,6 +223,23 @@ mod tests {
                 Arc::new(Torus::new(2).unwrap()),
                 SigmaEncoding::Raw,
                 Activation::Softplus,
+            ),
+            (
+                Arc::new(SpecialOrthogonal::new(3).unwrap()),
+                SigmaEncoding::Raw,
+                Activation::Silu,
+            ),
+            // Mixed metric (½tr on the SO(3) block, Euclidean on the sphere block).
+            (
+                Arc::new(
+                    Product::new(vec![
+                        Box::new(SpecialOrthogonal::new(3).unwrap()),
+                        Box::new(Sphere::new(2).unwrap()),
+                    ])
+                    .unwrap(),
+                ),
+                SigmaEncoding::Raw,
+                Activation::Tanh,
             ),
         ];
         for (manifold, sigma_encoding, activation) in cases {

@@ -17,8 +17,8 @@ pub struct HeatKernelNoise {
 }
 
 impl HeatKernelNoise {
-    /// The exact sampler and automatic kernel of a torus or sphere
-    /// ([`auto_sampler`], [`auto_kernel`]).
+    /// The exact sampler and automatic kernel of a manifold ([`auto_sampler`],
+    /// [`auto_kernel`]: tori, spheres, SO(n), SU(n), U(n)).
     ///
     /// # Errors
     /// [`Error::InvalidArgument`] for manifolds without an exact sampler.
@@ -61,5 +61,9 @@ impl DsmKernel for HeatKernelNoise {
         self.sampler.sample(x0, t, rng, x)?;
         self.kernel.score(x0, x, t, target)?;
         Ok(())
+    }
+
+    fn sample(&self, x0: &[f64], t: f64, rng: &mut Rng, x: &mut [f64]) -> Result<()> {
+        self.sampler.sample(x0, t, rng, x)
     }
 }

@@ -1,10 +1,12 @@
-//! The DSM training loop: options, the step-wise trainer, the trained model.
+//! The training loop (any [`Loss`]): options, the step-wise trainer, the trained model.
 
 use super::dsm::{dsm_loss_and_gradient, DsmWorkspace};
+use super::ism::{ism_loss_and_gradient, sliced_ism_loss_and_gradient, varadhan_target};
+use super::loss::{Loss, Probe};
 use crate::error::{Error, Result};
 use crate::manifold::{check_batch, Manifold, DEFAULT_TOLERANCE};
 use crate::nn::{clip_global_norm, Adam, AdamOptions, Ema, ScoreNet};
-use crate::random::{rng_from_seed, uniform, Rng};
+use crate::random::{rng_from_seed, standard_normal, uniform, Rng};
 use crate::schedule::GeometricSchedule;
 use crate::score::ScoreField;
 use rand::RngExt;
@@ -35,6 +37,17 @@ pub trait DsmKernel: Send + Sync {
         x: &mut [f64],
         target: &mut [f64],
     ) -> Result<()>;
+
+    /// Draws `x ~ p_t(x₀, ·)` only (the losses without targets: ISM, sliced ISM, DSM with
+    /// Varadhan targets). The default calls [`DsmKernel::sample_with_score`] and discards the
+    /// score; implementations with a separate sampler should override it.
+    ///
+    /// # Errors
+    /// Numerical failures of the sampler.
+    fn sample(&self, x0: &[f64], t: f64, rng: &mut Rng, x: &mut [f64]) -> Result<()> {
+        let mut target = vec![0.0; x.len()];
+        self.sample_with_score(x0, t, rng, x, &mut target)
+    }
 }
 
 /// Options of [`train`] / [`DsmTrainer`], with documented defaults.
@@ -61,6 +74,8 @@ pub struct TrainOptions {
     pub grad_clip: Option<f64>,
     /// Steps between reports with an interval mean (default 100).
     pub log_interval: usize,
+    /// The score-matching objective (default [`Loss::Dsm`]).
+    pub loss: Loss,
 }
 
 impl Default for TrainOptions {
@@ -76,6 +91,7 @@ impl Default for TrainOptions {
             ema_decay: 0.999,
             grad_clip: None,
             log_interval: 100,
+            loss: Loss::Dsm,
         }
     }
 }
@@ -119,6 +135,7 @@ impl TrainOptions {
         }
         .validate()?;
         Ema::new(&[], self.ema_decay)?;
+        self.loss.validate()?;
         Ok(())
     }
 }
@@ -130,7 +147,8 @@ pub struct StepReport {
     pub step: usize,
     /// Total steps planned.
     pub total_steps: usize,
-    /// DSM loss of this step's batch (before the update).
+    /// Loss ([`TrainOptions::loss`]) of this step's batch (before the update). ISM losses can
+    /// be negative (they equal DSM minus a constant).
     pub loss: f64,
     /// Gradient norm before clipping.
     pub grad_norm: f64,
@@ -148,7 +166,7 @@ pub struct TrainedModel {
     pub ema_params: Vec<f64>,
     /// The noise schedule trained on.
     pub schedule: GeometricSchedule,
-    /// The DSM loss of every step.
+    /// The training loss of every step.
     pub losses: Vec<f64>,
 }
 
@@ -181,7 +199,8 @@ impl TrainedModel {
     }
 }
 
-/// DSM training one step at a time (see [`train`] for the whole loop).
+/// Score-matching training one step at a time, with the loss of [`TrainOptions::loss`] (see
+/// [`train`] for the whole loop). The name is historical: every [`Loss`] trains through it.
 pub struct DsmTrainer<'a> {
     network: ScoreNet,
     kernel: &'a dyn DsmKernel,
@@ -196,6 +215,7 @@ pub struct DsmTrainer<'a> {
     points: Vec<f64>,
     sigmas: Vec<f64>,
     targets: Vec<f64>,
+    probes: Vec<f64>,
     losses: Vec<f64>,
 }
 
@@ -258,6 +278,10 @@ impl<'a> DsmTrainer<'a> {
             points: vec![0.0; b * n],
             sigmas: vec![0.0; b],
             targets: vec![0.0; b * n],
+            probes: match options.loss {
+                Loss::Sliced { probes, .. } => vec![0.0; b * probes * n],
+                _ => Vec::new(),
+            },
             losses: Vec::new(),
         })
     }
@@ -278,7 +302,10 @@ impl<'a> DsmTrainer<'a> {
     }
 
     /// Draws the next batch into the trainer's buffers: per row a data point `x₀` (uniform
-    /// index), `s ~ U[s_min, 1]`, `σ = σ(s)`, `x ~ p_{σ²}(x₀, ·)` and the target score.
+    /// index), `s ~ U[s_min, 1]`, `σ = σ(s)`, `x ~ p_{σ²}(x₀, ·)`, then what the loss needs: the
+    /// exact target score ([`Loss::Dsm`]), the Varadhan target ([`Loss::DsmVaradhan`]), nothing
+    /// ([`Loss::Ism`]) or `K` tangent probes `z = P_x ε` ([`Loss::Sliced`]), all from the
+    /// chunk's stream in this order.
     fn draw_batch(&mut self) -> Result<()> {
         let n = self.network.config().ambient_dim;
         let data_rows = self.data.len() / n;
@@ -288,51 +315,124 @@ impl<'a> DsmTrainer<'a> {
             rngs.push(self.streams.clone());
             self.streams.jump();
         }
-        let (data, kernel, schedule, s_min) =
-            (self.data, self.kernel, self.schedule, self.options.s_min);
+        let (data, kernel, schedule, s_min, loss) = (
+            self.data,
+            self.kernel,
+            self.schedule,
+            self.options.s_min,
+            self.options.loss,
+        );
+        let manifold = self.network.manifold();
+        let probe_count = match loss {
+            Loss::Sliced { probes, .. } => probes,
+            _ => 0,
+        };
+        // Empty probe buffers still need one (empty) chunk per batch chunk.
+        let probe_chunk = (BATCH_CHUNK_ROWS * probe_count * n).max(1);
+        let mut no_probes = vec![0.0; chunks];
+        let probe_chunks: Vec<&mut [f64]> = if probe_count > 0 {
+            self.probes.chunks_mut(probe_chunk).collect()
+        } else {
+            no_probes.chunks_mut(1).map(|c| &mut c[..0]).collect()
+        };
         self.points
             .par_chunks_mut(BATCH_CHUNK_ROWS * n)
             .zip(self.targets.par_chunks_mut(BATCH_CHUNK_ROWS * n))
             .zip(self.sigmas.par_chunks_mut(BATCH_CHUNK_ROWS))
             .zip(rngs.par_iter_mut())
-            .try_for_each(|(((points, targets), sigmas), rng)| -> Result<()> {
-                for ((x, target), sigma) in points
-                    .chunks_exact_mut(n)
-                    .zip(targets.chunks_exact_mut(n))
-                    .zip(sigmas.iter_mut())
-                {
-                    let index = rng.random_range(0..data_rows);
-                    let s = s_min + (1.0 - s_min) * uniform(rng);
-                    *sigma = schedule.sigma(s);
-                    let x0 = &data[index * n..(index + 1) * n];
-                    kernel.sample_with_score(x0, *sigma * *sigma, rng, x, target)?;
-                }
-                Ok(())
-            })
+            .zip(probe_chunks.into_par_iter())
+            .try_for_each(
+                |((((points, targets), sigmas), rng), probes)| -> Result<()> {
+                    let mut epsilon = vec![0.0; n];
+                    for (r, ((x, target), sigma)) in points
+                        .chunks_exact_mut(n)
+                        .zip(targets.chunks_exact_mut(n))
+                        .zip(sigmas.iter_mut())
+                        .enumerate()
+                    {
+                        let index = rng.random_range(0..data_rows);
+                        let s = s_min + (1.0 - s_min) * uniform(rng);
+                        *sigma = schedule.sigma(s);
+                        let x0 = &data[index * n..(index + 1) * n];
+                        let t = *sigma * *sigma;
+                        match loss {
+                            Loss::Dsm => kernel.sample_with_score(x0, t, rng, x, target)?,
+                            Loss::DsmVaradhan => {
+                                kernel.sample(x0, t, rng, x)?;
+                                varadhan_target(manifold, x0, x, t, target);
+                            }
+                            Loss::Ism => kernel.sample(x0, t, rng, x)?,
+                            Loss::Sliced { probe, probes: k } => {
+                                kernel.sample(x0, t, rng, x)?;
+                                for z in probes[r * k * n..(r + 1) * k * n].chunks_exact_mut(n) {
+                                    for e in epsilon.iter_mut() {
+                                        *e = match probe {
+                                            Probe::Rademacher => {
+                                                if rng.random::<bool>() {
+                                                    1.0
+                                                } else {
+                                                    -1.0
+                                                }
+                                            }
+                                            Probe::Gaussian => standard_normal(rng),
+                                        };
+                                    }
+                                    manifold.project_tangent(x, &epsilon, z);
+                                }
+                            }
+                        }
+                    }
+                    Ok(())
+                },
+            )
     }
 
-    /// One DSM step: draw a batch, loss and gradient, clipping, Adam, EMA.
+    /// The loss of the drawn batch and its gradient into `self.grads`.
+    fn loss_and_gradient(&mut self) -> f64 {
+        match self.options.loss {
+            Loss::Dsm | Loss::DsmVaradhan => dsm_loss_and_gradient(
+                &self.network,
+                &mut self.workspace,
+                &self.points,
+                &self.sigmas,
+                &self.targets,
+                &mut self.grads,
+            ),
+            Loss::Ism => ism_loss_and_gradient(
+                &self.network,
+                &mut self.workspace,
+                &self.points,
+                &self.sigmas,
+                &mut self.grads,
+            ),
+            Loss::Sliced { probes, .. } => sliced_ism_loss_and_gradient(
+                &self.network,
+                &mut self.workspace,
+                &self.points,
+                &self.sigmas,
+                &self.probes,
+                probes,
+                &mut self.grads,
+            ),
+        }
+    }
+
+    /// One training step: draw a batch, loss ([`TrainOptions::loss`]) and gradient, clipping,
+    /// Adam, EMA.
     ///
     /// # Errors
     /// The kernel's errors; [`Error::Numerical`] if the loss or the gradient is not finite
     /// (divergence: lower the learning rate or enable clipping).
     pub fn step(&mut self) -> Result<StepReport> {
         self.draw_batch()?;
-        let loss = dsm_loss_and_gradient(
-            &self.network,
-            &mut self.workspace,
-            &self.points,
-            &self.sigmas,
-            &self.targets,
-            &mut self.grads,
-        );
+        let loss = self.loss_and_gradient();
         let grad_norm = match self.options.grad_clip {
             Some(c) => clip_global_norm(&mut self.grads, c),
             None => self.grads.iter().map(|g| g * g).sum::<f64>().sqrt(),
         };
         if !(loss.is_finite() && grad_norm.is_finite()) {
             return Err(Error::Numerical {
-                method: "DSM training",
+                method: "score-matching training",
                 detail: format!(
                     "step {}: loss {loss}, gradient norm {grad_norm} (lower the learning rate or set grad_clip)",
                     self.losses.len() + 1
@@ -369,7 +469,7 @@ impl<'a> DsmTrainer<'a> {
     }
 }
 
-/// Trains `network` by DSM for `options.steps` steps (or until `callback` breaks), calling
+/// Trains `network` with `options.loss` (DSM by default) for `options.steps` steps (or until `callback` breaks), calling
 /// `callback` after every step.
 ///
 /// Deterministic: the same network, data, kernel and options give bit-identical parameters for
