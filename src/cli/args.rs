@@ -3,10 +3,11 @@
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use riemannian_diffusion::heat_kernel::{check_auto_tolerance, KernelMethod, ManifoldSpec};
+use riemannian_diffusion::train::Loss;
 use riemannian_diffusion::Error;
 use std::path::PathBuf;
 
-/// Score-based diffusion models on Riemannian manifolds (spheres, tori).
+/// Score-based diffusion models on Riemannian manifolds (spheres, tori, SO(n), SU(n), U(n)).
 ///
 /// Without a command, runs `demo`.
 #[derive(Debug, Parser)]
@@ -26,11 +27,12 @@ pub enum Command {
     /// Train a small score model on a built-in vMF mixture on S², report its test NLL next to
     /// the exact NLL of the target, and write a density map (no data files needed).
     Demo(DemoArgs),
-    /// Train a score model by denoising score matching and save a checkpoint.
+    /// Train a score model (denoising, implicit or sliced score matching) and save a checkpoint.
     Train(TrainArgs),
     /// Evaluate a checkpoint: negative log-likelihood of a data split by the probability-flow ODE.
     Eval(EvalArgs),
-    /// Draw samples from a checkpoint (reverse probability-flow ODE) and write them as CSV.
+    /// Draw samples from a checkpoint (reverse probability-flow ODE or geodesic random walk) and
+    /// write them as CSV.
     Sample(SampleArgs),
     /// Evaluate a heat kernel p_t(x0, x) and its score on point pairs read as CSV (file or stdin).
     Kernel(KernelArgs),
@@ -47,10 +49,15 @@ pub enum DatasetChoice {
     Flood,
     /// Fires on S² (fire.csv, 12809 points).
     Fire,
-    /// Built-in 4-component von Mises–Fisher mixture on S² (samples drawn from --seed).
+    /// Built-in 4-component von Mises–Fisher mixture on S² (or S^D with --manifold sphere:D;
+    /// samples drawn from --seed).
     VmfMixture,
-    /// Built-in 3-component wrapped normal mixture on T² (samples drawn from --seed).
+    /// Built-in 3-component wrapped normal mixture on T² (or T^D with --manifold torus:D, or
+    /// SO(3) with --manifold so:3; samples drawn from --seed).
     WrappedNormalMixture,
+    /// Built-in mixture of three heat kernels at t = 0.1 (fixed random centres) on any manifold:
+    /// torus:D, sphere:D, so:N, su:N, u:N (default S²; samples drawn from --seed).
+    HeatKernelMixture,
 }
 
 /// Which part of the 80/10/10 split to evaluate.
@@ -136,6 +143,16 @@ pub struct TrainArgs {
     /// Training data.
     #[arg(long, value_enum)]
     pub dataset: DatasetChoice,
+    /// Manifold of a synthetic data set: torus:D, sphere:D, so:N, su:N or u:N [default: the
+    /// data set's own, sphere:2 or torus:2]. vmf-mixture accepts sphere:D, wrapped-normal-mixture
+    /// torus:D and so:3, heat-kernel-mixture every manifold; the earth-science sets only sphere:2.
+    #[arg(long, value_name = "M", value_parser = parse_manifold)]
+    pub manifold: Option<ManifoldSpec>,
+    /// Score-matching loss: dsm (exact heat-kernel targets), dsm-varadhan (Varadhan targets
+    /// log_x(x0)/t), ism (exact divergence of the network), sliced (Hutchinson ISM, one
+    /// Rademacher probe per point).
+    #[arg(long, default_value = "dsm", value_parser = parse_loss)]
+    pub loss: Loss,
     /// Directory of the earth-science CSV files (else $RDIFF_DATA_DIR, else ../shared/earth_data).
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
@@ -169,9 +186,36 @@ pub struct EvalArgs {
     /// Relative and absolute tolerance of the PF-ODE solver.
     #[arg(long, default_value_t = 1e-5)]
     pub tolerance: f64,
+    /// Divergence of the score in the PF-ODE: exact, hutchinson (one Rademacher probe per
+    /// point, unbiased; --seed), or auto (exact up to 10 dimensions, else hutchinson).
+    #[arg(long, value_enum, default_value = "auto")]
+    pub divergence: DivergenceChoice,
+    /// Seed of the Hutchinson probes.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
     /// Use the raw parameters instead of their exponential moving average.
     #[arg(long)]
     pub no_ema: bool,
+}
+
+/// How `rdiff eval` obtains the divergence of the score.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum DivergenceChoice {
+    /// Exact up to 10 intrinsic dimensions, Hutchinson above.
+    Auto,
+    /// The network's exact divergence (cost grows with the dimension).
+    Exact,
+    /// Hutchinson's unbiased estimator with one Rademacher probe per point.
+    Hutchinson,
+}
+
+/// The sampler of `rdiff sample`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum SamplerChoice {
+    /// Reverse probability-flow ODE (deterministic given the prior draws; --tolerance).
+    Ode,
+    /// Reverse geodesic random walk (--grw-steps, --corrector-steps, --snr).
+    Grw,
 }
 
 /// `rdiff sample` options.
@@ -192,6 +236,19 @@ pub struct SampleArgs {
     /// Also write a picture of the samples (PNG log-histogram; S²: equirectangular map, T²: angle square).
     #[arg(long)]
     pub plot: Option<PathBuf>,
+    /// Sampler: ode (reverse probability-flow ODE, adaptive DP5) or grw (reverse geodesic random
+    /// walk, RSGM Algorithm 1, with an optional Langevin corrector).
+    #[arg(long, value_enum, default_value = "ode")]
+    pub method: SamplerChoice,
+    /// Predictor steps of --method grw (geometric time grid from σ_max² to σ_min²).
+    #[arg(long, default_value_t = 1000)]
+    pub grw_steps: usize,
+    /// Langevin corrector steps after each predictor step of --method grw (0 = none).
+    #[arg(long, default_value_t = 0)]
+    pub corrector_steps: usize,
+    /// Signal-to-noise ratio of the Langevin corrector step size.
+    #[arg(long, default_value_t = 0.16)]
+    pub snr: f64,
     /// Relative and absolute tolerance of the PF-ODE solver.
     #[arg(long, default_value_t = 1e-5)]
     pub tolerance: f64,
@@ -265,6 +322,13 @@ fn expected_of(error: Error) -> String {
 
 fn parse_manifold(text: &str) -> Result<ManifoldSpec, String> {
     text.parse().map_err(expected_of)
+}
+
+fn parse_loss(text: &str) -> Result<Loss, String> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "dsm" | "dsm-varadhan" | "ism" | "sliced" => text.parse().map_err(expected_of),
+        _ => Err("expected one of dsm, dsm-varadhan, ism, sliced".to_string()),
+    }
 }
 
 fn parse_time(text: &str) -> Result<f64, String> {

@@ -1,21 +1,29 @@
 //! The commands: `demo`, `train`, `eval`, `sample` (and `kernel`, in [`super::kernel`]).
 
 use super::args::{
-    Command, DatasetChoice, DemoArgs, EvalArgs, ModelArgs, SampleArgs, SplitChoice, TrainArgs,
+    Command, DemoArgs, DivergenceChoice, EvalArgs, ModelArgs, SampleArgs, SamplerChoice,
+    SplitChoice, TrainArgs,
 };
-use super::datasets::{dataset_from_name, dataset_name, manifold_from_name, prepare};
+use super::datasets::{
+    dataset_from_name, dataset_manifold, dataset_name, manifold_from_name, prepare,
+};
 use super::progress::bar;
 use riemannian_diffusion::data::targets::builtin_vmf_mixture;
 use riemannian_diffusion::data::{Dataset, Target};
-use riemannian_diffusion::generation::{generate_with_progress, GenerationOptions};
-use riemannian_diffusion::likelihood::{log_likelihood, LikelihoodOptions};
+use riemannian_diffusion::generation::{
+    generate_with_progress, GenerationMethod, GenerationOptions,
+};
+use riemannian_diffusion::heat_kernel::ManifoldSpec;
+use riemannian_diffusion::likelihood::{
+    default_divergence, log_likelihood, Divergence, LikelihoodOptions, ProbeDistribution,
+};
 use riemannian_diffusion::manifold::{Manifold, Sphere};
 use riemannian_diffusion::nn::{Checkpoint, ScoreNet, ScoreNetConfig};
 use riemannian_diffusion::ode::OdeOptions;
 use riemannian_diffusion::plot::{self, Image, MapOptions};
 use riemannian_diffusion::schedule::GeometricSchedule;
 use riemannian_diffusion::score::ScoreField;
-use riemannian_diffusion::train::{train, HeatKernelNoise, TrainOptions, TrainedModel};
+use riemannian_diffusion::train::{train, HeatKernelNoise, Loss, TrainOptions, TrainedModel};
 use riemannian_diffusion::{Error, Result};
 use std::io::Write;
 use std::ops::ControlFlow;
@@ -46,13 +54,14 @@ pub struct Settings {
     sigma_min: f64,
     sigma_max: f64,
     seed: u64,
+    loss: Loss,
 }
 
 impl Settings {
     /// The defaults as a help paragraph.
     pub fn describe(&self, torus_note: bool) -> String {
         let note = if torus_note {
-            format!(" (T²: {TORUS_SIGMA_MAX})")
+            format!(" (tori and U(n): {TORUS_SIGMA_MAX}; SO(n), SU(n): {GROUP_SIGMA_MAX})")
         } else {
             String::new()
         };
@@ -73,6 +82,7 @@ impl Settings {
             sigma_min: args.sigma_min.unwrap_or(defaults.sigma_min),
             sigma_max: args.sigma_max.unwrap_or(defaults.sigma_max),
             seed: args.seed,
+            loss: defaults.loss,
         }
     }
 
@@ -84,6 +94,7 @@ impl Settings {
             sigma_min: self.sigma_min,
             sigma_max: self.sigma_max,
             seed: self.seed,
+            loss: self.loss,
             ..TrainOptions::default()
         }
     }
@@ -99,13 +110,30 @@ pub const TRAIN_DEFAULTS: Settings = Settings {
     sigma_min: 1e-2,
     sigma_max: 3.0,
     seed: 0,
+    loss: Loss::Dsm,
 };
 
 /// Default `σ_max` on `T²`: the PF-ODE likelihood replaces `p_T` by the uniform prior, whose
 /// relative error on `T^d` is about `2d e^{−T/2}` (slowest eigenmode, `λ₁ = 1`); `T = 25` makes
 /// it `≈ 1.5e-5`, whereas the sphere default `T = 9` leaves `≈ 4 e^{−9/2} ≈ 4%` on `T²`
 /// (on `S²`, `λ₁ = 2` gives `3 e^{−9} ≈ 4e-4`).
+/// The same holds on `T^d` and on `U(n)` (its centre `U(1)` has `λ₁ = 1` as well).
 pub const TORUS_SIGMA_MAX: f64 = 5.0;
+
+/// Default `σ_max` on `SO(n)` and `SU(n)`: `T = 16`. Slowest modes (Casimir `c` of the first
+/// non-trivial irrep, multiplicity `dim²`, relative prior error `≈ dim² e^{−cT/2}`): SO(3) with the
+/// ½tr metric `c = 2`, `9 e^{−16} ≈ 1e-6`; SU(N) with the Frobenius metric, fundamental irrep
+/// `c = (N² − 1)/N`: SU(2) `4 e^{−12} ≈ 2.5e-5`, SU(3) `2·9 e^{−64/3} ≈ 1e-8`.
+pub const GROUP_SIGMA_MAX: f64 = 4.0;
+
+/// The default `σ_max` of `rdiff train` on a manifold (see [`TORUS_SIGMA_MAX`], [`GROUP_SIGMA_MAX`]).
+fn default_sigma_max(spec: ManifoldSpec) -> f64 {
+    match spec {
+        ManifoldSpec::Torus(_) | ManifoldSpec::Unitary(_) => TORUS_SIGMA_MAX,
+        ManifoldSpec::SpecialOrthogonal(_) | ManifoldSpec::SpecialUnitary(_) => GROUP_SIGMA_MAX,
+        ManifoldSpec::Sphere(_) => TRAIN_DEFAULTS.sigma_max,
+    }
+}
 
 /// Defaults of `rdiff demo`: sized to finish well under 2 minutes in release on 2 cores
 /// (measured on 2 shared cores: 15 000 steps of a 3×128 MLP took 65 s, its 144×72 density map 7 s;
@@ -119,6 +147,7 @@ pub const DEMO_DEFAULTS: Settings = Settings {
     sigma_min: 2e-2,
     sigma_max: 3.0,
     seed: 0,
+    loss: Loss::Dsm,
 };
 
 /// Trains a fresh network on `data` with a progress bar.
@@ -152,26 +181,39 @@ fn fit(
     trained
 }
 
+/// Chunks of the likelihood per progress-bar block.
+const PROGRESS_BLOCK_CHUNKS: usize = 8;
+
 /// Log-likelihood of each row of `points` under `score` by the PF-ODE from `t0` to `t1`, in blocks (for
 /// the progress bar). With the exact divergence the result does not depend on the blocking.
+#[allow(clippy::too_many_arguments)]
 fn pointwise_log_likelihood(
     score: &dyn ScoreField,
     points: &[f64],
     t0: f64,
     t1: f64,
     tolerance: f64,
+    divergence: Divergence,
+    seed: u64,
     label: &str,
     quiet: bool,
 ) -> Result<Vec<f64>> {
-    let mut options = LikelihoodOptions::default();
+    let mut options = LikelihoodOptions {
+        divergence,
+        ..LikelihoodOptions::default()
+    };
     options.ode.rtol = tolerance;
     options.ode.atol = tolerance;
     let n = score.manifold().ambient_dim();
     let rows = points.len() / n;
-    let block = options.chunk_size * rayon::current_num_threads().max(1);
+    // Fixed blocks (not a multiple of the thread count): Hutchinson results then depend on the
+    // seed only.
+    let block = options.chunk_size * PROGRESS_BLOCK_CHUNKS;
     let progress = bar(rows as u64, label, quiet);
     let mut values = Vec::with_capacity(rows);
-    for part in points.chunks(block * n) {
+    for (k, part) in points.chunks(block * n).enumerate() {
+        // Hutchinson probes: block k uses seed + k.
+        options.seed = seed.wrapping_add(k as u64);
         let report = log_likelihood(score, part, t0, t1, &options)?;
         values.extend_from_slice(&report.log_likelihood);
         progress.inc((part.len() / n) as u64);
@@ -243,22 +285,27 @@ fn check_output_directory(path: &std::path::Path) -> Result<()> {
 
 fn train_command(args: &TrainArgs, quiet: bool) -> Result<()> {
     let mut settings = Settings::from_args(&args.model, TRAIN_DEFAULTS);
-    if args.model.sigma_max.is_none() && args.dataset == DatasetChoice::WrappedNormalMixture {
-        settings.sigma_max = TORUS_SIGMA_MAX;
+    let spec = dataset_manifold(args.dataset, args.manifold)?;
+    if args.model.sigma_max.is_none() {
+        settings.sigma_max = default_sigma_max(spec);
     }
+    settings.loss = args.loss;
+    args.loss.validate()?;
     let name = dataset_name(args.dataset);
     check_output_directory(&args.out)?;
     let prepared = prepare(
         args.dataset,
+        Some(spec),
         args.data_dir.as_deref(),
         settings.seed,
         args.synthetic_size,
     )?;
     let train_set = &prepared.split.train;
     eprintln!(
-        "training on {name} ({} training points on {}), {} steps, batch {}, MLP {}×{}",
+        "training on {name} ({} training points on {}), loss {}, {} steps, batch {}, MLP {}×{}",
         train_set.len(),
         prepared.manifold.name(),
+        args.loss.name(),
         settings.steps,
         settings.batch_size,
         settings.depth,
@@ -269,6 +316,8 @@ fn train_command(args: &TrainArgs, quiet: bool) -> Result<()> {
     let tail = &trained.losses[trained.losses.len().saturating_sub(100)..];
     let metadata = vec![
         ("dataset".to_string(), name.clone()),
+        ("manifold".to_string(), prepared.spec.to_string()),
+        ("loss".to_string(), args.loss.name().to_string()),
         ("seed".to_string(), settings.seed.to_string()),
         (
             "synthetic_size".to_string(),
@@ -284,9 +333,10 @@ fn train_command(args: &TrainArgs, quiet: bool) -> Result<()> {
         .network
         .save(&args.out, Some(&trained.ema_params), metadata)?;
     println!(
-        "trained {} steps in {:.1} s; mean DSM loss of the last {} steps {:.5}",
+        "trained {} steps in {:.1} s; mean {} loss of the last {} steps {:.5}",
         trained.losses.len(),
         started.elapsed().as_secs_f64(),
+        args.loss.name(),
         tail.len(),
         mean(tail)
     );
@@ -299,7 +349,42 @@ fn eval_command(args: &EvalArgs, quiet: bool) -> Result<()> {
     let dataset = dataset_from_name(metadata_value(&checkpoint, "dataset", &args.checkpoint)?)?;
     let seed: u64 = metadata_number(&checkpoint, "seed", &args.checkpoint)?;
     let synthetic_size: usize = metadata_number(&checkpoint, "synthetic_size", &args.checkpoint)?;
-    let prepared = prepare(dataset, args.data_dir.as_deref(), seed, synthetic_size)?;
+    // Checkpoints written before `--manifold` existed have no entry: the data set's default.
+    let spec = match checkpoint.metadata_value("manifold") {
+        Some(text) => Some(
+            text.parse::<ManifoldSpec>()
+                .map_err(|e| Error::Checkpoint {
+                    path: args.checkpoint.display().to_string(),
+                    message: format!("entry 'manifold': {e}"),
+                })?,
+        ),
+        None => None,
+    };
+    let prepared = prepare(
+        dataset,
+        spec,
+        args.data_dir.as_deref(),
+        seed,
+        synthetic_size,
+    )?;
+    if prepared.manifold.name() != network.manifold().name() {
+        return Err(Error::Checkpoint {
+            path: args.checkpoint.display().to_string(),
+            message: format!(
+                "the network lives on {} but the data set on {}",
+                network.manifold().name(),
+                prepared.manifold.name()
+            ),
+        });
+    }
+    let divergence = match args.divergence {
+        DivergenceChoice::Exact => Divergence::Exact,
+        DivergenceChoice::Auto => default_divergence(prepared.manifold.as_ref()),
+        DivergenceChoice::Hutchinson => Divergence::Hutchinson {
+            probe: ProbeDistribution::Rademacher,
+            step: 1e-4,
+        },
+    };
     let part = match args.split {
         SplitChoice::Test => &prepared.split.test,
         SplitChoice::Val => &prepared.split.val,
@@ -321,13 +406,27 @@ fn eval_command(args: &EvalArgs, quiet: bool) -> Result<()> {
         schedule.t_min(),
         schedule.t_max(),
         args.tolerance,
+        divergence,
+        args.seed,
         "likelihood",
         quiet,
     )?;
     let nll = -mean(&values);
+    let standard_error = if limit > 1 {
+        let m = mean(&values);
+        let var = values.iter().map(|v| (v - m).powi(2)).sum::<f64>() / (limit - 1) as f64;
+        (var / limit as f64).sqrt()
+    } else {
+        0.0
+    };
+    let how = match divergence {
+        Divergence::Exact => "exact divergence",
+        Divergence::Hutchinson { .. } => "Hutchinson divergence",
+    };
     println!(
-        "{}: NLL = {nll:.4} nats over {limit} points (PF-ODE from t = σ_min² = {:.3e} to σ_max² = {:.3}, tolerance {:e}, {:.1} s)",
+        "{}: NLL = {nll:.4} ± {standard_error:.4} nats over {limit} points on {} (PF-ODE from t = σ_min² = {:.3e} to σ_max² = {:.3}, {how}, tolerance {:e}, {:.1} s)",
         part.name,
+        prepared.spec,
         schedule.t_min(),
         schedule.t_max(),
         args.tolerance,
@@ -374,7 +473,14 @@ fn sample_command(args: &SampleArgs, quiet: bool) -> Result<()> {
         ode: OdeOptions::with_tolerances(args.tolerance, args.tolerance),
         seed: args.seed,
         chunk_size: 64,
-        ..GenerationOptions::default()
+        method: match args.method {
+            SamplerChoice::Ode => GenerationMethod::ProbabilityFlow,
+            SamplerChoice::Grw => GenerationMethod::GeodesicRandomWalk {
+                steps: args.grw_steps,
+                corrector_steps: args.corrector_steps,
+                snr: args.snr,
+            },
+        },
     };
     let points = generate_with_progress(
         &network,
@@ -503,8 +609,17 @@ fn demo(args: &DemoArgs, quiet: bool) -> Result<()> {
     let schedule = trained.schedule;
     let (t0, t1) = (schedule.t_min(), schedule.t_max());
     let phase = Instant::now();
-    let model_ll =
-        pointwise_log_likelihood(&network, &test_set.points, t0, t1, 1e-5, "test NLL", quiet)?;
+    let model_ll = pointwise_log_likelihood(
+        &network,
+        &test_set.points,
+        t0,
+        t1,
+        1e-5,
+        Divergence::Exact,
+        0,
+        "test NLL",
+        quiet,
+    )?;
     let exact_nll = target.negative_log_likelihood(&test_set)?;
     println!(
         "test NLL on {} held-out samples: model {:.4} nats (PF-ODE, {:.1} s), exact target {:.4} nats, uniform {:.4} nats",
@@ -520,8 +635,17 @@ fn demo(args: &DemoArgs, quiet: bool) -> Result<()> {
     let factor = 360_usize.div_ceil(w).max(1);
     let phase = Instant::now();
     let grid = plot::sphere_grid(w, h);
-    let model_values =
-        pointwise_log_likelihood(&network, &grid, t0, t1, 1e-3, "density map", quiet)?;
+    let model_values = pointwise_log_likelihood(
+        &network,
+        &grid,
+        t0,
+        t1,
+        1e-3,
+        Divergence::Exact,
+        0,
+        "density map",
+        quiet,
+    )?;
     let (big_w, big_h) = (w * factor, h * factor);
     let exact_values = plot::evaluate_on_grid(&plot::sphere_grid(big_w, big_h), 3, |x| {
         target.log_density(x)

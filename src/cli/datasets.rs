@@ -1,11 +1,14 @@
-//! Data for the commands: earth-science files or samples of a built-in target, split 80/10/10.
+//! Data for the commands: earth-science files or samples of a built-in target (on the manifold
+//! chosen by `--manifold`), split 80/10/10.
 
 use super::args::DatasetChoice;
 use clap::ValueEnum;
 use riemannian_diffusion::data::{
-    builtin_target, load_earth, split_80_10_10, Dataset, EarthDataset, Split, Target,
+    builtin_target_on, default_target_manifold, load_earth, split_80_10_10, Dataset, EarthDataset,
+    Split, Target,
 };
-use riemannian_diffusion::manifold::{Manifold, Sphere, Torus};
+use riemannian_diffusion::heat_kernel::ManifoldSpec;
+use riemannian_diffusion::manifold::{Manifold, Sphere};
 use riemannian_diffusion::{Error, Result};
 use std::path::Path;
 use std::sync::Arc;
@@ -18,6 +21,8 @@ pub struct Prepared {
     pub split: Split,
     /// The exact target for synthetic data sets (for reference NLLs).
     pub target: Option<Box<dyn Target>>,
+    /// The manifold as a spec (`sphere:2`, `so:3`, …), stored in checkpoints.
+    pub spec: ManifoldSpec,
 }
 
 /// The command-line name of a data set (`volcano`, …, `vmf-mixture`).
@@ -37,7 +42,7 @@ pub fn dataset_from_name(name: &str) -> Result<DatasetChoice> {
         Error::invalid(
             "dataset",
             format!("{name:?}"),
-            "volcano, earthquake, flood, fire, vmf-mixture or wrapped-normal-mixture",
+            "volcano, earthquake, flood, fire, vmf-mixture, wrapped-normal-mixture or heat-kernel-mixture",
         )
     })
 }
@@ -48,22 +53,60 @@ fn earth(choice: DatasetChoice) -> Option<EarthDataset> {
         DatasetChoice::Earthquake => Some(EarthDataset::Earthquake),
         DatasetChoice::Flood => Some(EarthDataset::Flood),
         DatasetChoice::Fire => Some(EarthDataset::Fire),
-        DatasetChoice::VmfMixture | DatasetChoice::WrappedNormalMixture => None,
+        DatasetChoice::VmfMixture
+        | DatasetChoice::WrappedNormalMixture
+        | DatasetChoice::HeatKernelMixture => None,
     }
 }
 
-/// Loads (earth data) or samples (`synthetic_size` points of a built-in target, from `seed`)
-/// the data set and splits it 80/10/10 with `seed`.
+/// The manifold of a data set: `requested` if given, else the set's default (`sphere:2` for
+/// the earth-science sets and `vmf-mixture`, `torus:2` for `wrapped-normal-mixture`).
 ///
 /// # Errors
-/// Loader errors (missing directory or file, malformed rows); [`Error::InvalidArgument`] if a
-/// synthetic size below 10 would leave the validation or test part empty.
+/// [`Error::InvalidArgument`] naming the data set and the manifolds it supports when
+/// `requested` is not one of them.
+pub fn dataset_manifold(
+    choice: DatasetChoice,
+    requested: Option<ManifoldSpec>,
+) -> Result<ManifoldSpec> {
+    let name = dataset_name(choice);
+    match earth(choice) {
+        Some(_) => match requested {
+            None | Some(ManifoldSpec::Sphere(2)) => Ok(ManifoldSpec::Sphere(2)),
+            Some(other) => Err(Error::invalid(
+                "manifold",
+                other.to_string(),
+                format!("sphere:2 for the earth-science data set {name} (or omit --manifold)"),
+            )),
+        },
+        None => {
+            let spec = match requested {
+                Some(spec) => spec,
+                None => default_target_manifold(&name)?,
+            };
+            // Fails with a message naming the target's manifolds on a mismatch.
+            builtin_target_on(&name, spec)?;
+            Ok(spec)
+        }
+    }
+}
+
+/// Loads (earth data) or samples (`synthetic_size` points of a built-in target on `manifold`,
+/// from `seed`) the data set and splits it 80/10/10 with `seed`. `manifold` as in
+/// [`dataset_manifold`].
+///
+/// # Errors
+/// Loader errors (missing directory or file, malformed rows); [`Error::InvalidArgument`] for a
+/// data set / manifold mismatch, or if a synthetic size below 10 would leave the validation or
+/// test part empty.
 pub fn prepare(
     choice: DatasetChoice,
+    manifold: Option<ManifoldSpec>,
     data_dir: Option<&Path>,
     seed: u64,
     synthetic_size: usize,
 ) -> Result<Prepared> {
+    let spec = dataset_manifold(choice, manifold)?;
     let (data, manifold, target): (Dataset, Arc<dyn Manifold>, Option<Box<dyn Target>>) =
         match earth(choice) {
             Some(set) => (load_earth(set, data_dir)?, Arc::new(Sphere::new(2)?), None),
@@ -75,11 +118,8 @@ pub fn prepare(
                     "at least 10 samples (so that the 10% validation and test parts are not empty)",
                 ));
                 }
-                let target = builtin_target(&dataset_name(choice))?;
-                let manifold: Arc<dyn Manifold> = match choice {
-                    DatasetChoice::WrappedNormalMixture => Arc::new(Torus::new(2)?),
-                    _ => Arc::new(Sphere::new(2)?),
-                };
+                let target = builtin_target_on(&dataset_name(choice), spec)?;
+                let manifold: Arc<dyn Manifold> = Arc::from(spec.manifold()?);
                 let points = target.sample(synthetic_size, seed);
                 let data = Dataset::new(dataset_name(choice), manifold.ambient_dim(), points)?;
                 (data, manifold, Some(target))
@@ -89,28 +129,45 @@ pub fn prepare(
         split: split_80_10_10(&data, seed),
         manifold,
         target,
+        spec,
     })
 }
 
-/// The manifold named by `Manifold::name()` (`Sphere(d)` or `Torus(d)`), as stored in checkpoints.
+/// The manifold named by `Manifold::name()` (`Sphere(d)`, `Torus(d)`, `SO(n)`, `SU(n)`,
+/// `U(n)`), as stored in checkpoints.
 ///
 /// # Errors
 /// [`Error::InvalidArgument`] for any other name.
 pub fn manifold_from_name(name: &str) -> Result<Arc<dyn Manifold>> {
+    Ok(Arc::from(spec_from_name(name)?.manifold()?))
+}
+
+/// The [`ManifoldSpec`] of a `Manifold::name()` (inverse of `ManifoldSpec::manifold().name()`).
+///
+/// # Errors
+/// [`Error::InvalidArgument`] for names of other manifolds.
+pub fn spec_from_name(name: &str) -> Result<ManifoldSpec> {
     let parse = |prefix: &str| {
         name.strip_prefix(prefix)
             .and_then(|rest| rest.strip_suffix(')'))
             .and_then(|d| d.parse::<usize>().ok())
     };
-    if let Some(d) = parse("Sphere(") {
-        return Ok(Arc::new(Sphere::new(d)?));
-    }
-    if let Some(d) = parse("Torus(") {
-        return Ok(Arc::new(Torus::new(d)?));
+    type Family = (&'static str, fn(usize) -> ManifoldSpec);
+    let families: [Family; 5] = [
+        ("Sphere(", ManifoldSpec::Sphere),
+        ("Torus(", ManifoldSpec::Torus),
+        ("SO(", ManifoldSpec::SpecialOrthogonal),
+        ("SU(", ManifoldSpec::SpecialUnitary),
+        ("U(", ManifoldSpec::Unitary),
+    ];
+    for (prefix, make) in families {
+        if let Some(size) = parse(prefix) {
+            return Ok(make(size));
+        }
     }
     Err(Error::invalid(
         "manifold",
         format!("{name:?}"),
-        "Sphere(d) or Torus(d)",
+        "Sphere(d), Torus(d), SO(n), SU(n) or U(n)",
     ))
 }

@@ -6,13 +6,16 @@
 //!   read as unit vectors of `R³`.
 //! - [`split`]: the seeded 80/10/10 random split of RSGM.
 //! - [`targets`]: the [`Target`] trait (sampler + exact log density) and the
-//!   built-in named targets; [`VonMisesFisherMixture`] on `S^d` and
-//!   [`WrappedNormalMixture`] on `T^d`.
+//!   built-in named targets; [`VonMisesFisherMixture`] on `S^d`,
+//!   [`WrappedNormalMixture`] on `T^d`, [`RotationWrappedNormalMixture`] on `SO(3)` and
+//!   [`HeatKernelMixtureTarget`] on every manifold with a heat kernel.
 //!
 //! A data set is a row-major buffer of points (one point per row, in the
 //! manifold's ambient coordinates, see `DESIGN.md`), wrapped in [`Dataset`].
 
 pub mod earth;
+mod heat_kernel_target;
+mod rotation_wrapped_normal;
 mod special;
 pub mod split;
 pub mod targets;
@@ -20,9 +23,16 @@ mod von_mises_fisher;
 mod wrapped_normal;
 
 pub use earth::{load_earth, EarthDataset};
+pub use heat_kernel_target::HeatKernelMixtureTarget;
+pub use rotation_wrapped_normal::{
+    log_wrapped_normal_rotation, RotationWrappedNormalComponent, RotationWrappedNormalMixture,
+};
 pub use special::log_bessel_i;
 pub use split::{split_80_10_10, Split};
-pub use targets::{builtin_target, Target, BUILTIN_TARGETS};
+pub use targets::{
+    builtin_target, builtin_target_on, default_target_manifold, target_manifolds, Target,
+    BUILTIN_TARGETS,
+};
 pub use von_mises_fisher::{
     log_vmf_normaliser, sample_vmf, VonMisesFisherComponent, VonMisesFisherMixture,
 };

@@ -3,10 +3,11 @@
 
 use super::earth::lat_lon_to_unit;
 use super::{
-    Dataset, VonMisesFisherComponent, VonMisesFisherMixture, WrappedNormalComponent,
-    WrappedNormalMixture,
+    Dataset, HeatKernelMixtureTarget, RotationWrappedNormalComponent, RotationWrappedNormalMixture,
+    VonMisesFisherComponent, VonMisesFisherMixture, WrappedNormalComponent, WrappedNormalMixture,
 };
 use crate::error::{Error, Result};
+use crate::heat_kernel::ManifoldSpec;
 use crate::manifold::Manifold;
 use crate::random::{streams, Rng};
 use rayon::prelude::*;
@@ -129,8 +130,12 @@ pub(crate) fn validate_weights(weights: &[f64]) -> Result<Vec<f64>> {
     Ok(weights.iter().map(|w| w / total).collect())
 }
 
-/// Names accepted by [`builtin_target`].
-pub const BUILTIN_TARGETS: [&str; 2] = ["vmf-mixture", "wrapped-normal-mixture"];
+/// Names accepted by [`builtin_target`] and [`builtin_target_on`].
+pub const BUILTIN_TARGETS: [&str; 3] = [
+    "vmf-mixture",
+    "wrapped-normal-mixture",
+    "heat-kernel-mixture",
+];
 
 /// The built-in `vmf-mixture`: four von Mises–Fisher components on `S²`,
 /// means at (latitude, longitude) = (30°, 0°), (−20°, 100°), (60°, −120°), (−50°, −40°)
@@ -180,20 +185,209 @@ pub fn builtin_wrapped_normal_mixture() -> WrappedNormalMixture {
     WrappedNormalMixture::new(2, components).expect("built-in wrapped normal mixture is valid")
 }
 
-/// A built-in target by name (see [`BUILTIN_TARGETS`]).
+/// A built-in target by name (see [`BUILTIN_TARGETS`]) on its default manifold
+/// ([`default_target_manifold`]: `vmf-mixture` on `S²`, `wrapped-normal-mixture` on `T²`).
 ///
 /// # Errors
 /// [`Error::InvalidArgument`] naming the unknown name and the accepted ones.
 pub fn builtin_target(name: &str) -> Result<Box<dyn Target>> {
+    builtin_target_on(name, default_target_manifold(name)?)
+}
+
+/// The manifold a built-in target lives on when none is given: `sphere:2` for `vmf-mixture`
+/// and `heat-kernel-mixture`, `torus:2` for `wrapped-normal-mixture`.
+///
+/// # Errors
+/// [`Error::InvalidArgument`] naming the unknown name and the accepted ones.
+pub fn default_target_manifold(name: &str) -> Result<ManifoldSpec> {
     match name.trim().to_ascii_lowercase().as_str() {
-        "vmf-mixture" => Ok(Box::new(builtin_vmf_mixture())),
-        "wrapped-normal-mixture" => Ok(Box::new(builtin_wrapped_normal_mixture())),
-        _ => Err(Error::invalid(
-            "target",
-            format!("{name:?}"),
-            format!("one of {}", BUILTIN_TARGETS.join(", ")),
-        )),
+        "vmf-mixture" => Ok(ManifoldSpec::Sphere(2)),
+        "wrapped-normal-mixture" => Ok(ManifoldSpec::Torus(2)),
+        "heat-kernel-mixture" => Ok(ManifoldSpec::Sphere(2)),
+        _ => Err(unknown_target(name)),
     }
+}
+
+fn unknown_target(name: &str) -> Error {
+    Error::invalid(
+        "target",
+        format!("{name:?}"),
+        format!("one of {}", BUILTIN_TARGETS.join(", ")),
+    )
+}
+
+/// The manifolds a built-in target is defined on, for error messages and help texts.
+pub fn target_manifolds(name: &str) -> &'static str {
+    match name.trim().to_ascii_lowercase().as_str() {
+        "vmf-mixture" => "sphere:D (any D >= 1)",
+        "wrapped-normal-mixture" => "torus:D (any D >= 1) or so:3",
+        "heat-kernel-mixture" => "any of torus:D, sphere:D, so:N, su:N, u:N",
+        _ => "none",
+    }
+}
+
+/// A built-in target by name on a given manifold:
+///
+/// | name | manifold | target |
+/// |---|---|---|
+/// | `vmf-mixture` | `sphere:2` | [`builtin_vmf_mixture`] |
+/// | `vmf-mixture` | `sphere:D`, `D ≠ 2` | [`builtin_vmf_mixture_on_sphere`] |
+/// | `wrapped-normal-mixture` | `torus:2` | [`builtin_wrapped_normal_mixture`] |
+/// | `wrapped-normal-mixture` | `torus:D`, `D ≠ 2` | [`builtin_wrapped_normal_mixture_on_torus`] |
+/// | `wrapped-normal-mixture` | `so:3` | [`builtin_rotation_wrapped_normal_mixture`] |
+/// | `heat-kernel-mixture` | any | [`builtin_heat_kernel_mixture`] |
+///
+/// All have exact samplers and exact log densities.
+///
+/// # Errors
+/// [`Error::InvalidArgument`] for an unknown name, or a manifold the target is not defined on
+/// (the message names the target and the manifolds it supports).
+pub fn builtin_target_on(name: &str, manifold: ManifoldSpec) -> Result<Box<dyn Target>> {
+    let key = name.trim().to_ascii_lowercase();
+    let mismatch = || {
+        Error::invalid(
+            "manifold",
+            manifold.to_string(),
+            format!(
+                "a manifold the built-in target {key} is defined on: {}",
+                target_manifolds(&key)
+            ),
+        )
+    };
+    match (key.as_str(), manifold) {
+        ("vmf-mixture", ManifoldSpec::Sphere(2)) => Ok(Box::new(builtin_vmf_mixture())),
+        ("vmf-mixture", ManifoldSpec::Sphere(d)) => Ok(Box::new(builtin_vmf_mixture_on_sphere(d)?)),
+        ("wrapped-normal-mixture", ManifoldSpec::Torus(2)) => {
+            Ok(Box::new(builtin_wrapped_normal_mixture()))
+        }
+        ("wrapped-normal-mixture", ManifoldSpec::Torus(d)) => {
+            Ok(Box::new(builtin_wrapped_normal_mixture_on_torus(d)?))
+        }
+        ("wrapped-normal-mixture", ManifoldSpec::SpecialOrthogonal(3)) => {
+            Ok(Box::new(builtin_rotation_wrapped_normal_mixture()))
+        }
+        ("heat-kernel-mixture", spec) => Ok(Box::new(builtin_heat_kernel_mixture(spec)?)),
+        ("vmf-mixture" | "wrapped-normal-mixture", _) => Err(mismatch()),
+        _ => Err(unknown_target(name)),
+    }
+}
+
+/// The built-in `vmf-mixture` on `S^d` for `d ≠ 2` (any `d ≥ 1`): four von Mises–Fisher
+/// components with means `cos a_j e₀ + sin a_j e₁` at `a_j = 0, π/2, π, 3π/2` (90° apart on one
+/// great circle), concentrations `κ_j = (30, 20, 50, 40) · d/2` and weights 0.3, 0.3, 0.2, 0.2.
+/// Scaling `κ` with `d` keeps the angular spread `√(d/κ) ≈ 0.2`–`0.3` rad (the geodesic angle
+/// of a vMF concentrates at `θ ≈ √((d−1)/κ)`), so the modes stay separated in every dimension.
+///
+/// # Errors
+/// [`Error::InvalidArgument`] if `d == 0`.
+pub fn builtin_vmf_mixture_on_sphere(d: usize) -> Result<VonMisesFisherMixture> {
+    if d == 0 {
+        return Err(Error::invalid("d", d, "a sphere dimension d >= 1"));
+    }
+    let spec = [(30.0, 0.3), (20.0, 0.3), (50.0, 0.2), (40.0, 0.2)];
+    let components = spec
+        .iter()
+        .enumerate()
+        .map(|(j, &(kappa, weight))| {
+            let a = 0.5 * PI * j as f64;
+            let mut mean = vec![0.0; d + 1];
+            mean[0] = a.cos();
+            mean[1] = a.sin();
+            VonMisesFisherComponent {
+                weight,
+                mean,
+                kappa: kappa * d as f64 / 2.0,
+            }
+        })
+        .collect();
+    VonMisesFisherMixture::new(d, components)
+}
+
+/// The built-in `wrapped-normal-mixture` on `T^d` for `d ≠ 2`: the three components of
+/// [`builtin_wrapped_normal_mixture`] with coordinate `i` taking the `T²` component's mean and
+/// standard deviation of coordinate `i mod 2`.
+///
+/// # Errors
+/// [`Error::InvalidArgument`] if `d == 0`.
+pub fn builtin_wrapped_normal_mixture_on_torus(d: usize) -> Result<WrappedNormalMixture> {
+    if d == 0 {
+        return Err(Error::invalid("d", d, "a torus dimension d >= 1"));
+    }
+    let base = builtin_wrapped_normal_mixture();
+    let components = base
+        .components()
+        .iter()
+        .map(|c| WrappedNormalComponent {
+            weight: c.weight,
+            mean: (0..d).map(|i| c.mean[i % 2]).collect(),
+            std: (0..d).map(|i| c.std[i % 2]).collect(),
+        })
+        .collect();
+    WrappedNormalMixture::new(d, components)
+}
+
+/// Kernel time of [`builtin_heat_kernel_mixture`].
+pub const HEAT_KERNEL_MIXTURE_TIME: f64 = 0.1;
+
+/// The built-in `heat-kernel-mixture` on any manifold with an automatic kernel and sampler:
+/// [`HeatKernelMixtureTarget`] at `t =` [`HEAT_KERNEL_MIXTURE_TIME`] (spread `√t ≈ 0.32` per
+/// direction) around three centres drawn uniformly from the manifold with the fixed seed
+/// `0x5eed` (so the target is the same in every run).
+///
+/// # Errors
+/// [`Error::InvalidArgument`] for a spec below its family's minimum size.
+pub fn builtin_heat_kernel_mixture(spec: ManifoldSpec) -> Result<HeatKernelMixtureTarget> {
+    let manifold = spec.manifold()?;
+    let n = manifold.ambient_dim();
+    let mut rng = crate::random::rng_from_seed(0x5eed);
+    let mut centres = vec![0.0; 3 * n];
+    for c in centres.chunks_exact_mut(n) {
+        manifold.sample_uniform(&mut rng, c);
+    }
+    HeatKernelMixtureTarget::new(manifold.as_ref(), centres, HEAT_KERNEL_MIXTURE_TIME)
+}
+
+/// The rotation by angle `angle` about the unit `axis` (Rodrigues), row-major.
+fn rotation(axis: [f64; 3], angle: f64) -> Vec<f64> {
+    let norm = axis.iter().map(|a| a * a).sum::<f64>().sqrt();
+    let [x, y, z] = axis.map(|a| a / norm);
+    let k = [0.0, -z, y, z, 0.0, -x, -y, x, 0.0];
+    let (s, c) = angle.sin_cos();
+    let mut r = vec![0.0; 9];
+    for i in 0..3 {
+        for j in 0..3 {
+            let k2: f64 = (0..3).map(|m| k[i * 3 + m] * k[m * 3 + j]).sum();
+            r[i * 3 + j] = f64::from(u8::from(i == j)) + s * k[i * 3 + j] + (1.0 - c) * k2;
+        }
+    }
+    r
+}
+
+/// The built-in `wrapped-normal-mixture` on `SO(3)`: three wrapped normals
+/// ([`RotationWrappedNormalMixture`], exact density including the wrapping sum) with means
+/// the identity, the rotation by 2 rad about `e_x` and the rotation by 2.5 rad about
+/// `(0, 1, 1)/√2`, standard deviations 0.3, 0.4, 0.25 rad and weights 0.4, 0.3, 0.3.
+/// The means are ≥ 2 rad apart (distances 2.0, 2.5 and ≈ 2.6 rad), about 5σ.
+pub fn builtin_rotation_wrapped_normal_mixture() -> RotationWrappedNormalMixture {
+    let components = vec![
+        RotationWrappedNormalComponent {
+            weight: 0.4,
+            mean: rotation([1.0, 0.0, 0.0], 0.0),
+            std: 0.3,
+        },
+        RotationWrappedNormalComponent {
+            weight: 0.3,
+            mean: rotation([1.0, 0.0, 0.0], 2.0),
+            std: 0.4,
+        },
+        RotationWrappedNormalComponent {
+            weight: 0.3,
+            mean: rotation([0.0, 1.0, 1.0], 2.5),
+            std: 0.25,
+        },
+    ];
+    RotationWrappedNormalMixture::new(components)
+        .expect("built-in SO(3) wrapped normal mixture is valid")
 }
 
 #[cfg(test)]
@@ -511,6 +705,78 @@ mod tests {
         let b = three.install(|| target.sample(1000, 42));
         assert_eq!(a, b);
         assert_ne!(a, target.sample(1000, 43));
+    }
+
+    #[test]
+    fn builtin_targets_on_manifolds() {
+        use crate::manifold::SpecialOrthogonal;
+        for (name, spec) in [
+            ("vmf-mixture", ManifoldSpec::Sphere(1)),
+            ("vmf-mixture", ManifoldSpec::Sphere(2)),
+            ("vmf-mixture", ManifoldSpec::Sphere(7)),
+            ("wrapped-normal-mixture", ManifoldSpec::Torus(1)),
+            ("wrapped-normal-mixture", ManifoldSpec::Torus(3)),
+            ("wrapped-normal-mixture", ManifoldSpec::SpecialOrthogonal(3)),
+            ("heat-kernel-mixture", ManifoldSpec::SpecialUnitary(2)),
+            ("heat-kernel-mixture", ManifoldSpec::Unitary(2)),
+            ("heat-kernel-mixture", ManifoldSpec::Sphere(5)),
+        ] {
+            let target = builtin_target_on(name, spec).unwrap();
+            assert_eq!(target.manifold().name(), spec.manifold().unwrap().name());
+            let xs = target.sample(100, 1);
+            let lp = target.log_density_batch(&xs).unwrap();
+            assert!(lp.iter().all(|v| v.is_finite()), "{name} on {spec}");
+        }
+        // The defaults are the historical S² and T² targets.
+        assert_eq!(
+            builtin_target("vmf-mixture").unwrap().name(),
+            builtin_vmf_mixture().name()
+        );
+        assert_eq!(
+            default_target_manifold("wrapped-normal-mixture").unwrap(),
+            ManifoldSpec::Torus(2)
+        );
+        // Mismatches name the target and the manifolds it supports.
+        let err = builtin_target_on("vmf-mixture", ManifoldSpec::SpecialOrthogonal(3))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("so:3") && err.contains("sphere:D"), "{err}");
+        let err = builtin_target_on("wrapped-normal-mixture", ManifoldSpec::SpecialUnitary(2))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("su:2") && err.contains("so:3"), "{err}");
+        assert!(builtin_target_on("nope", ManifoldSpec::Sphere(2)).is_err());
+        // SO(3) means are well separated (≥ 2 rad, see the docs).
+        let so3 = SpecialOrthogonal::new(3).unwrap();
+        let t = builtin_rotation_wrapped_normal_mixture();
+        let c = t.components();
+        for (i, j) in [(0, 1), (0, 2), (1, 2)] {
+            let d = so3.distance(&c[i].mean, &c[j].mean);
+            eprintln!("SO(3) built-in means {i}, {j}: distance {d}");
+            assert!(d >= 2.0 - 1e-12, "{i} {j}: {d}");
+        }
+    }
+
+    #[test]
+    fn rotation_mixture_mass_by_monte_carlo() {
+        // ∫ p = Vol(SO(3)) E_Haar[p]: 2·10⁵ Haar draws, 5 standard errors.
+        use crate::manifold::SpecialOrthogonal;
+        let so3 = SpecialOrthogonal::new(3).unwrap();
+        let t = builtin_rotation_wrapped_normal_mixture();
+        let mut rng = crate::random::rng_from_seed(8);
+        let n = 200_000;
+        let mut x = [0.0; 9];
+        let values: Vec<f64> = (0..n)
+            .map(|_| {
+                so3.sample_uniform(&mut rng, &mut x);
+                (t.log_density(&x) + so3.log_volume()).exp()
+            })
+            .collect();
+        let m = values.iter().sum::<f64>() / n as f64;
+        let var = values.iter().map(|v| (v - m) * (v - m)).sum::<f64>() / (n - 1) as f64;
+        let se = (var / n as f64).sqrt();
+        eprintln!("SO(3) mixture mass {m} ± {se}");
+        assert!((m - 1.0).abs() < 5.0 * se, "mass {m} ± {se}");
     }
 
     #[test]
