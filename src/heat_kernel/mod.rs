@@ -11,6 +11,7 @@
 //! |---|---|
 //! | [`TorusHeatKernel`] (`T^d`, product of circles) | [`TorusMethod::Eigen`] (Fourier series), [`TorusMethod::SumOverPaths`] (wrapped Gaussian), [`TorusMethod::Auto`] |
 //! | [`SphereHeatKernel`] (`S^d`, radial in the geodesic angle θ) | [`SphereMethod::Eigen`] (Gegenbauer series), [`SphereMethod::SumOverPaths`] (exact: path sums `d ≤ 3`, the `∂_c` recursion for `d ≥ 4`), [`SphereMethod::Varadhan`], [`SphereMethod::SchwingerDeWitt`], [`SphereMethod::Auto`] |
+//! | [`ProductHeatKernel`] (`M₁ × … × M_k`) | the product of the factors' kernels (each with its own method) |
 //! | [`GroupHeatKernel`] (SO(n), SU(n), U(n), class function of the maximal-torus coordinates) | [`GroupMethod::CharacterExpansion`] ([`CharacterSeries`]), [`GroupMethod::SumOverPaths`] (lattice paths, wall-regularised), [`GroupMethod::Varadhan`], [`GroupMethod::SchwingerDeWitt`], [`GroupMethod::Auto`] |
 //!
 //! [`heat_kernel`] builds any of them from a typed [`ManifoldSpec`] and [`KernelMethod`]
@@ -36,6 +37,7 @@ pub mod gegenbauer;
 pub mod group;
 pub mod hopf;
 pub mod odd_sphere;
+pub mod product;
 pub mod select;
 pub mod sphere;
 pub mod sphere3;
@@ -44,6 +46,7 @@ pub mod torus;
 pub use character_series::{CharacterSeries, CharacterSum};
 pub use circle::{circle_log_prob, MAX_FOURIER_TERMS};
 pub use gegenbauer::{EIGEN_MAX_RELATIVE_ERROR, MAX_GEGENBAUER_TERMS};
+pub use product::ProductHeatKernel;
 pub use group::{CompactLieGroup, GroupHeatKernel, GroupMethod};
 pub use select::{
     check_auto_tolerance, heat_kernel, KernelMethod, ManifoldSpec, DEFAULT_AUTO_TOLERANCE,
@@ -235,11 +238,15 @@ pub(crate) fn check_inputs(manifold: &dyn Manifold, x0: &[f64], x: &[f64], t: f6
 }
 
 /// The `Auto` heat kernel (tolerance [`DEFAULT_AUTO_TOLERANCE`]) of a torus, sphere, SO(n),
-/// SU(n) or U(n) built by this crate, identified by [`ManifoldSpec::of`].
+/// SU(n) or U(n) built by this crate, identified by [`ManifoldSpec::of`], or of a
+/// [`crate::manifold::Product`] of those ([`ProductHeatKernel`], factor by factor).
 ///
 /// # Errors
-/// [`Error::InvalidArgument`] for any other manifold (products, user-defined manifolds).
+/// [`Error::InvalidArgument`] for any other manifold (user-defined manifolds).
 pub fn auto_kernel(manifold: &dyn Manifold) -> Result<Box<dyn HeatKernel>> {
+    if manifold.factors().is_some() {
+        return Ok(Box::new(ProductHeatKernel::auto(manifold)?));
+    }
     heat_kernel(
         ManifoldSpec::of(manifold)?,
         KernelMethod::Auto,

@@ -62,6 +62,14 @@ pub trait Manifold: Send + Sync + std::fmt::Debug {
     /// Natural log of the Riemannian volume.
     fn log_volume(&self) -> f64;
 
+    /// The factors `M₁, …, M_k` if this manifold is a [`Product`] (in order), else `None`.
+    ///
+    /// Lets generic code (heat kernels, samplers) treat a product factor by factor without
+    /// downcasting: the heat kernel of a product is the product of the factors' kernels.
+    fn factors(&self) -> Option<&[Box<dyn Manifold>]> {
+        None
+    }
+
     /// A standard Gaussian tangent vector at `x` (covariance = identity in the metric).
     /// The default combines the tangent basis with `dim()` normal draws.
     fn sample_tangent_normal(&self, x: &[f64], rng: &mut Rng, out: &mut [f64]) {

@@ -68,6 +68,10 @@ impl Product {
 }
 
 impl Manifold for Product {
+    fn factors(&self) -> Option<&[Box<dyn Manifold>]> {
+        Some(&self.factors)
+    }
+
     /// `M^k` when all factor names agree, otherwise `M₁ × M₂ × …`.
     fn name(&self) -> String {
         let first = self.factors[0].name();

@@ -6,18 +6,21 @@
 //! | [`SphereHeatKernelSampler`] | `d = 1`: wrapped normal of the angle; `d ≥ 2`: rejection sampling of the geodesic angle against the exact kernel (see its docs) |
 //! | [`SphereFlowSampler`] | `S^d`, any `d`: probability-flow ODE of the geodesic angle from a flat start ([`probability_flow`]) |
 //! | [`GroupHeatKernelSampler`] | `SO(n)`, `SU(n)`, `U(n)`: probability-flow ODE of the maximal-torus coordinates, conjugated by a Haar element |
+//! | [`ProductHeatKernelSampler`] | `M₁ × … × M_k`: each factor with its own exact sampler (Brownian motion on a product is the tuple of independent factor motions) |
 //! | [`GeodesicRandomWalkSampler`] | any manifold, **approximate**: `N` geodesic random-walk steps `exp_x(√(t/N) Z)` (weak order 1; exact on tori); reverse walk in [`geodesic_random_walk`] |
 //!
 //! [`auto_sampler`] picks: `T^d` → wrapped normal (exact, `d` normal draws); `S¹`–`S³` →
 //! rejection (≈ 1.4 kernel evaluations per draw, acceptance ≥ 0.7); `S^d`, `d ≥ 4` →
 //! [`SphereAutoSampler`]: rejection where its acceptance is `≥ 0.05` (small `d²t` or large `t`),
-//! else the angle flow (the acceptance decays like `e^{−d(d−1)t/12}`); groups → torus flow.
+//! else the angle flow (the acceptance decays like `e^{−d(d−1)t/12}`); groups → torus flow;
+//! products → factor by factor.
 //!
 //! Batches are cut into chunks of [`SAMPLE_CHUNK_ROWS`] rows; chunk `k` draws from stream `k`
 //! of [`crate::random::streams`], so a batch depends only on the seed, never on the thread count.
 
 pub mod group;
 pub mod probability_flow;
+pub mod product;
 mod sphere;
 pub mod sphere_flow;
 mod torus;
@@ -29,6 +32,7 @@ pub use geodesic_random_walk::{
 };
 
 pub use group::GroupHeatKernelSampler;
+pub use product::ProductHeatKernelSampler;
 pub use sphere::SphereHeatKernelSampler;
 pub use sphere_flow::{SphereAutoSampler, SphereFlowSampler};
 pub use torus::TorusHeatKernelSampler;
@@ -108,11 +112,15 @@ pub trait HeatKernelSampler: Send + Sync {
 /// (identified by [`ManifoldSpec::of`]): [`TorusHeatKernelSampler`] on `T^d`,
 /// [`SphereHeatKernelSampler`] (rejection) on `S¹`–`S³`, [`SphereAutoSampler`] (rejection or
 /// [`SphereFlowSampler`] per `t`) on `S^d`, `d ≥ 4`, and [`GroupHeatKernelSampler`] on the
-/// groups (see the [module docs](self)).
+/// groups (see the [module docs](self)); on a [`crate::manifold::Product`] of those,
+/// [`ProductHeatKernelSampler`] (each factor with its own `auto_sampler`).
 ///
 /// # Errors
-/// [`Error::InvalidArgument`] for any other manifold (products, user-defined manifolds).
+/// [`Error::InvalidArgument`] for any other manifold (user-defined manifolds).
 pub fn auto_sampler(manifold: &dyn Manifold) -> Result<Box<dyn HeatKernelSampler>> {
+    if manifold.factors().is_some() {
+        return Ok(Box::new(ProductHeatKernelSampler::auto(manifold)?));
+    }
     Ok(match ManifoldSpec::of(manifold)? {
         ManifoldSpec::Torus(d) => Box::new(TorusHeatKernelSampler::new(Torus::new(d)?)),
         ManifoldSpec::Sphere(d) if d <= 3 => {
