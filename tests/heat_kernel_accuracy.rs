@@ -627,3 +627,28 @@ mod properties {
         }
     }
 }
+
+/// The explicit path sums of S² and S³ refuse beyond `paths_max_time` (where their terms cancel:
+/// found by the accuracy report, e.g. S³ at t = 100 returned NaN on some rows), and the S² Hopf
+/// quadrature gives the exact zero derivative at θ = 0 (it returned NaN for t ≥ 1).
+#[test]
+fn sphere_path_sums_refuse_beyond_their_range() {
+    use riemannian_diffusion::heat_kernel::sphere::paths_max_time;
+    for d in [2usize, 3] {
+        let paths = SphereHeatKernel::new(Sphere::new(d).unwrap(), SphereMethod::SumOverPaths);
+        let eigen = SphereHeatKernel::new(Sphere::new(d).unwrap(), SphereMethod::Eigen);
+        let limit = paths_max_time(d);
+        assert!(paths.log_prob_angle(1.0, 2.0 * limit).is_err());
+        for t in [1.0, 10.0, limit] {
+            for theta in [0.0, 0.5, 2.0, PI] {
+                let a = paths.log_prob_angle(theta, t).unwrap();
+                let b = eigen.log_prob_angle(theta, t).unwrap();
+                assert!(
+                    (a.log_prob - b.log_prob).abs() < 1e-11
+                        && (a.dlog_prob_dtheta - b.dlog_prob_dtheta).abs() < 1e-11,
+                    "d = {d}, t = {t}, θ = {theta}: {a:?} vs {b:?}"
+                );
+            }
+        }
+    }
+}

@@ -92,7 +92,10 @@ fn s2_hopf_refined(theta: f64, t: f64, refine: f64) -> RadialEvaluation {
             2.0 * ratio
         };
         sum += f;
-        dsum += f * 0.5 * s_half * ca * v.dlog_prob_over_sin;
+        // At θ = 0 the derivative is 0 by symmetry (and the ψ = π node would give 0·∞).
+        if s_half != 0.0 {
+            dsum += f * 0.5 * s_half * ca * v.dlog_prob_over_sin;
+        }
         // f is decreasing in α: the remaining (half − j) nodes add at most (half − j)·2·ratio.
         if j > 0 && 2.0 * ratio * (half - j) as f64 <= 1e-17 * sum {
             break;

@@ -53,7 +53,7 @@ pub mod auto;
 pub mod characters;
 pub mod paths;
 
-use super::{check_inputs, HeatKernel, KernelEvaluation};
+use super::{check_inputs, HeatKernel, KernelEvaluation, EIGEN_MAX_RELATIVE_ERROR};
 use crate::error::{check_len, Error, Result};
 use crate::heat_kernel::character_series::CharacterSeries;
 use crate::lie::RootSystem;
@@ -69,7 +69,8 @@ use std::sync::Arc;
 pub enum GroupMethod {
     /// Sum over irreducible characters ([`characters`]): exact up to a rigorous tail bound, but
     /// loses `log10(f_t(I)/f_t(x)) ≈ d²/(2t ln 10)` digits to cancellation far from the identity
-    /// at small `t`; the method of choice for `t ≳ 1`.
+    /// at small `t`; the method of choice for `t ≳ 1`. Returns [`Error::Numerical`] where its
+    /// rounding estimate exceeds `EIGEN_MAX_RELATIVE_ERROR` (1e-8), like the sphere's `Eigen`.
     CharacterExpansion,
     /// Sum over lattice paths `γ ∈ Γ` with the Van Vleck and curvature factors ([`paths`]), with
     /// a Cauchy-integral regularisation at and near walls; full accuracy for `t ≤ 1` (measured
@@ -337,7 +338,21 @@ impl GroupHeatKernel {
         let tol = self.tolerance;
         let mut e = match self.method {
             GroupMethod::CharacterExpansion => {
-                characters::characters(&self.series, h, t, tol)?.evaluation
+                let value = characters::characters(&self.series, h, t, tol)?;
+                // Like the sphere's Eigen estimator: refuse where f64 cancellation (far from
+                // the identity at small t) leaves less than 1e-8 relative accuracy.
+                if !value.meets(EIGEN_MAX_RELATIVE_ERROR) {
+                    return Err(Error::Numerical {
+                        method: "character expansion",
+                        detail: format!(
+                            "the series cancels at H = {h:?}, t = {t:e}: estimated relative \
+                             rounding error {:e} (gradient {:e}) exceeds {EIGEN_MAX_RELATIVE_ERROR:e}; \
+                             use the sum over paths or Auto",
+                            value.rounding, value.gradient_rounding
+                        ),
+                    });
+                }
+                value.evaluation
             }
             GroupMethod::SumOverPaths => paths::path_sum(rs, point, t, tol)?,
             GroupMethod::Varadhan => asymptotic::varadhan(rs, h, t)?,
