@@ -46,8 +46,8 @@ pub mod torus;
 pub use character_series::{CharacterSeries, CharacterSum};
 pub use circle::{circle_log_prob, MAX_FOURIER_TERMS};
 pub use gegenbauer::{EIGEN_MAX_RELATIVE_ERROR, MAX_GEGENBAUER_TERMS};
-pub use product::ProductHeatKernel;
 pub use group::{CompactLieGroup, GroupHeatKernel, GroupMethod};
+pub use product::ProductHeatKernel;
 pub use select::{
     check_auto_tolerance, heat_kernel, KernelMethod, ManifoldSpec, DEFAULT_AUTO_TOLERANCE,
     MAX_AMBIENT_DIM, MIN_AUTO_TOLERANCE,
