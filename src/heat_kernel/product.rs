@@ -30,12 +30,8 @@ impl ProductHeatKernel {
         if kernels.is_empty() {
             return Err(Error::invalid("kernels", 0, "at least one factor kernel"));
         }
-        let factors = kernels
-            .iter()
-            .map(|k| rebuild_manifold(k.manifold()))
-            .collect::<Result<Vec<_>>>()?;
         Ok(ProductHeatKernel {
-            product: Product::new(factors)?,
+            product: product_of(kernels.iter().map(|k| k.manifold()))?,
             kernels,
         })
     }
@@ -45,15 +41,7 @@ impl ProductHeatKernel {
     /// # Errors
     /// As [`auto_kernel`] for a factor.
     pub fn auto(product: &dyn Manifold) -> Result<Self> {
-        let factors = product.factors().ok_or_else(|| {
-            Error::invalid("manifold", product.name(), "a product manifold (Product)")
-        })?;
-        Self::new(
-            factors
-                .iter()
-                .map(|f| auto_kernel(f.as_ref()))
-                .collect::<Result<Vec<_>>>()?,
-        )
+        Self::new(map_factors(product, auto_kernel)?)
     }
 
     /// The factor kernels, in order.
@@ -88,16 +76,37 @@ impl ProductHeatKernel {
 }
 
 /// A fresh boxed copy of a manifold built by this crate (products rebuilt factor by factor).
-pub(crate) fn rebuild_manifold(manifold: &dyn Manifold) -> Result<Box<dyn Manifold>> {
+fn rebuild_manifold(manifold: &dyn Manifold) -> Result<Box<dyn Manifold>> {
     match manifold.factors() {
-        Some(factors) => Ok(Box::new(Product::new(
-            factors
-                .iter()
-                .map(|f| rebuild_manifold(f.as_ref()))
-                .collect::<Result<Vec<_>>>()?,
-        )?)),
+        Some(_) => Ok(Box::new(Product::new(map_factors(
+            manifold,
+            rebuild_manifold,
+        )?)?)),
         None => ManifoldSpec::of(manifold)?.manifold(),
     }
+}
+
+/// The [`Product`] of fresh copies of `factors` (in order), for per-factor kernels and samplers
+/// that must own the manifold they report.
+///
+/// # Errors
+/// [`Error::InvalidArgument`] for no factors, or a factor this crate cannot rebuild.
+pub(crate) fn product_of<'a>(factors: impl Iterator<Item = &'a dyn Manifold>) -> Result<Product> {
+    Product::new(factors.map(rebuild_manifold).collect::<Result<Vec<_>>>()?)
+}
+
+/// `f` applied to every factor of the product `manifold`, in order.
+///
+/// # Errors
+/// [`Error::InvalidArgument`] if `manifold` is not a product; the first error of `f`.
+pub(crate) fn map_factors<T>(
+    manifold: &dyn Manifold,
+    f: impl Fn(&dyn Manifold) -> Result<T>,
+) -> Result<Vec<T>> {
+    let factors = manifold.factors().ok_or_else(|| {
+        Error::invalid("manifold", manifold.name(), "a product manifold (Product)")
+    })?;
+    factors.iter().map(|m| f(m.as_ref())).collect()
 }
 
 impl HeatKernel for ProductHeatKernel {

@@ -7,7 +7,8 @@
 
 use super::{auto_sampler, HeatKernelSampler};
 use crate::error::{check_len, Error, Result};
-use crate::heat_kernel::{check_inputs, product::rebuild_manifold};
+use crate::heat_kernel::check_inputs;
+use crate::heat_kernel::product::{map_factors, product_of};
 use crate::manifold::{Manifold, Product};
 use crate::random::Rng;
 
@@ -27,12 +28,8 @@ impl ProductHeatKernelSampler {
         if samplers.is_empty() {
             return Err(Error::invalid("samplers", 0, "at least one factor sampler"));
         }
-        let factors = samplers
-            .iter()
-            .map(|s| rebuild_manifold(s.manifold()))
-            .collect::<Result<Vec<_>>>()?;
         Ok(ProductHeatKernelSampler {
-            product: Product::new(factors)?,
+            product: product_of(samplers.iter().map(|s| s.manifold()))?,
             samplers,
         })
     }
@@ -42,15 +39,7 @@ impl ProductHeatKernelSampler {
     /// # Errors
     /// [`Error::InvalidArgument`] if `product` is not a product; as [`auto_sampler`] for a factor.
     pub fn auto(product: &dyn Manifold) -> Result<Self> {
-        let factors = product.factors().ok_or_else(|| {
-            Error::invalid("manifold", product.name(), "a product manifold (Product)")
-        })?;
-        Self::new(
-            factors
-                .iter()
-                .map(|f| auto_sampler(f.as_ref()))
-                .collect::<Result<Vec<_>>>()?,
-        )
+        Self::new(map_factors(product, auto_sampler)?)
     }
 }
 
