@@ -9,6 +9,8 @@
 //! standard Gaussian tangent vector (the kernel's own law to leading order in t; exact samplers
 //! for the groups are not needed to time the kernel).
 //!
+//! `auto_sample_batch/*`: exact sampling throughput of `auto_sampler` per manifold.
+//!
 //! Run: `cargo bench --bench heat_kernel` (all) or `cargo bench --bench heat_kernel -- auto_score_batch`.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
@@ -18,7 +20,7 @@ use riemannian_diffusion::heat_kernel::{
 };
 use riemannian_diffusion::manifold::{Manifold, Sphere, Torus};
 use riemannian_diffusion::sampling::{
-    HeatKernelSampler, SphereHeatKernelSampler, TorusHeatKernelSampler,
+    auto_sampler, HeatKernelSampler, SphereHeatKernelSampler, TorusHeatKernelSampler,
 };
 use std::hint::black_box;
 
@@ -179,12 +181,46 @@ fn auto_score_batch(c: &mut Criterion) {
     }
 }
 
+/// `auto_sample_batch/M/t`: exact draws by [`auto_sampler`] (`sample_batch`, the batched,
+/// parallel entry point DSM training uses) of 256 points from `p_t(x₀, ·)`, x₀ Haar-uniform.
+/// Groups and S¹²⁷ at small `t` run the maximal-torus / angle probability-flow ODE; S² and S¹²⁷
+/// at large `t` use rejection (see `sampling::auto_sampler`).
+fn auto_sample_batch(c: &mut Criterion) {
+    const ROWS: usize = 256;
+    let specs = [
+        ("S2", ManifoldSpec::Sphere(2)),
+        ("S127", ManifoldSpec::Sphere(127)),
+        ("SO3", ManifoldSpec::SpecialOrthogonal(3)),
+        ("SU2", ManifoldSpec::SpecialUnitary(2)),
+        ("SU3", ManifoldSpec::SpecialUnitary(3)),
+        ("U2", ManifoldSpec::Unitary(2)),
+    ];
+    for (name, spec) in specs {
+        let manifold = spec.manifold().unwrap();
+        let sampler = auto_sampler(manifold.as_ref()).unwrap();
+        let n = manifold.ambient_dim();
+        let mut x0 = vec![0.0; n];
+        manifold.sample_uniform(&mut riemannian_diffusion::random::rng_from_seed(3), &mut x0);
+        let mut out = vec![0.0; ROWS * n];
+        let mut group = c.benchmark_group(format!("auto_sample_batch/{name}"));
+        group.throughput(Throughput::Elements(ROWS as u64));
+        group.sample_size(10);
+        for t in [0.01, 0.1, 1.0] {
+            group.bench_with_input(BenchmarkId::from_parameter(t), &t, |b, &t| {
+                b.iter(|| sampler.sample_batch(&x0, &[t], 7, &mut out).unwrap())
+            });
+        }
+        group.finish();
+    }
+}
+
 criterion_group!(
     benches,
     sphere_score,
     sphere_score_batch,
     torus_score,
     sphere_sampling,
-    auto_score_batch
+    auto_score_batch,
+    auto_sample_batch
 );
 criterion_main!(benches);
