@@ -99,8 +99,20 @@ pub fn dsm_loss_and_gradient<M: TapeModel + ?Sized>(
             )
         })
         .collect();
+    reduce_chunks(network, &workspace.tapes, &results, grads) / rows as f64
+}
+
+/// Sums the per-chunk losses and writes the parameter gradient of their sum into `grads`
+/// (chunk 0 overwrites, later chunks add), in chunk order, so the result is independent of
+/// the thread count. Shared by the DSM and ISM losses.
+pub(super) fn reduce_chunks<M: TapeModel + ?Sized>(
+    network: &M,
+    tapes: &[Tape],
+    results: &[(f64, TapeForward)],
+    grads: &mut [f64],
+) -> f64 {
     let mut total = 0.0;
-    for (k, (tape, (chunk_total, forward))) in workspace.tapes.iter().zip(&results).enumerate() {
+    for (k, (tape, (chunk_total, forward))) in tapes.iter().zip(results).enumerate() {
         if k == 0 {
             network.gather_param_grads(tape, forward, grads);
         } else {
@@ -108,7 +120,7 @@ pub fn dsm_loss_and_gradient<M: TapeModel + ?Sized>(
         }
         total += chunk_total;
     }
-    total / rows as f64
+    total
 }
 
 /// The diagonal of the metric in ambient coordinates, `w_j = ⟨u_j, u_j⟩_x` for the unit

@@ -28,7 +28,7 @@
 //! [`TangentProjection::curvature_covector`]: crate::nn::TangentProjection::curvature_covector
 //! [`Tape::grad_graph`]: crate::autodiff::Tape::grad_graph
 
-use super::dsm::{DsmWorkspace, DSM_CHUNK_ROWS};
+use super::dsm::{reduce_chunks, DsmWorkspace, DSM_CHUNK_ROWS};
 use crate::autodiff::Tape;
 use crate::manifold::Manifold;
 use crate::nn::{TapeForward, TapeModel};
@@ -214,16 +214,7 @@ where
             chunk_loss_and_backward(network, tape, x, &sigmas[range], &seeds, scale)
         })
         .collect();
-    let mut total = 0.0;
-    for (k, (tape, (chunk_total, forward))) in workspace.tapes.iter().zip(&results).enumerate() {
-        if k == 0 {
-            network.gather_param_grads(tape, forward, grads);
-        } else {
-            network.accumulate_param_grads(tape, forward, grads);
-        }
-        total += chunk_total;
-    }
-    total * scale
+    reduce_chunks(network, &workspace.tapes, &results, grads) * scale
 }
 
 /// One chunk: records the network and the divergence terms, runs the reverse sweep of
