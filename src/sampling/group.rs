@@ -1,11 +1,9 @@
 //! Exact heat-kernel sampling on `SO(n)`, `SU(n)` and `U(n)` by the probability-flow ODE on the
 //! maximal torus (Lou et al. 2023, *Scaling Riemannian Diffusion Models*, §4).
 
-use super::probability_flow::{
-    default_flow_options, integrate_flow, start_time, DEFAULT_START_BIAS,
-};
+use super::probability_flow::{integrate_flow, FlowSettings};
 use super::HeatKernelSampler;
-use crate::error::{check_len, check_time, Error, Result};
+use crate::error::{check_len, check_time, Result};
 use crate::heat_kernel::{CompactLieGroup, GroupHeatKernel, GroupMethod};
 use crate::linalg::{complex_from_interleaved, interleaved_from_complex};
 use crate::manifold::{Manifold, SpecialOrthogonal, Unitary, DEFAULT_TOLERANCE};
@@ -52,7 +50,7 @@ pub const GROUP_RELAXATION_TIME: f64 = 1.0;
 /// `e^{−π²/t₀}`. The log-ratio is `L = Σ_{α>0} log(sin(α/2)/(α/2)) ≈ −Σ α(H)²/24 = −κ|X|²/24`
 /// (`κ = n` for SU(n), `≤ n` for U(n) on the traceless part, `n − 2` for SO(n): the Killing
 /// form), so to first order `TV ≤ ½ sd(L) = κ t₀ √(2 dim G)/48 =: c·t₀`. The sampler uses
-/// `t₀ = min(t, b/c)` with `b` = [`DEFAULT_START_BIAS`] = `1e-6` (settable). For abelian groups
+/// `t₀ = min(t, b/c)` with `b` = [`DEFAULT_START_BIAS`](super::probability_flow::DEFAULT_START_BIAS) = `1e-6` (settable). For abelian groups
 /// (`U(1)`, `SO(2)`) `c = 0` and the flat start at `t` is the exact wrapped normal.
 ///
 /// # Accuracy and cost
@@ -67,15 +65,13 @@ pub const GROUP_RELAXATION_TIME: f64 = 1.0;
 pub struct GroupHeatKernelSampler {
     group: CompactLieGroup,
     kernel: GroupHeatKernel,
-    options: OdeOptions,
-    start_bias: f64,
-    bias_coefficient: f64,
+    flow: FlowSettings,
     special_unitary: bool,
 }
 
 impl GroupHeatKernelSampler {
     /// The sampler of `group` (an `SO(n)`, `SU(n)` or `U(n)` manifold) with the `Auto` kernel,
-    /// start bias [`DEFAULT_START_BIAS`] and the default flow tolerances.
+    /// start bias [`DEFAULT_START_BIAS`](super::probability_flow::DEFAULT_START_BIAS) and the default flow tolerances.
     ///
     /// # Errors
     /// As [`GroupHeatKernel::new`] (cannot happen for a valid manifold).
@@ -97,9 +93,7 @@ impl GroupHeatKernelSampler {
         Ok(GroupHeatKernelSampler {
             group,
             kernel,
-            options: default_flow_options(),
-            start_bias: DEFAULT_START_BIAS,
-            bias_coefficient,
+            flow: FlowSettings::new(bias_coefficient),
             special_unitary,
         })
     }
@@ -108,22 +102,18 @@ impl GroupHeatKernelSampler {
     /// the scaled torus coordinates `H/√t`).
     ///
     /// # Errors
-    /// [`Error::InvalidArgument`] as [`OdeOptions::validate`].
+    /// [`Error::InvalidArgument`](crate::Error::InvalidArgument) as [`OdeOptions::validate`].
     pub fn with_ode_options(mut self, options: OdeOptions) -> Result<Self> {
-        options.validate()?;
-        self.options = options;
+        self.flow.set_ode_options(options)?;
         Ok(self)
     }
 
     /// The same sampler with another requested start bias `b` (total variation, first order).
     ///
     /// # Errors
-    /// [`Error::InvalidArgument`] unless `0 < b < 1`.
+    /// [`Error::InvalidArgument`](crate::Error::InvalidArgument) unless `0 < b < 1`.
     pub fn with_start_bias(mut self, bias: f64) -> Result<Self> {
-        if !(bias > 0.0 && bias < 1.0) {
-            return Err(Error::invalid("start bias", bias, "a value in (0, 1)"));
-        }
-        self.start_bias = bias;
+        self.flow.set_start_bias(bias)?;
         Ok(self)
     }
 
@@ -134,7 +124,7 @@ impl GroupHeatKernelSampler {
 
     /// The start time `t₀ = min(t, b/c)` used for a draw at time `t`.
     pub fn start_time(&self, t: f64) -> f64 {
-        start_time(t, self.bias_coefficient, self.start_bias)
+        self.flow.start_time(t)
     }
 
     fn n(&self) -> usize {
@@ -207,7 +197,7 @@ impl GroupHeatKernelSampler {
     /// Weyl orbit) and the DP5 work counters of its flow.
     ///
     /// # Errors
-    /// [`Error::InvalidArgument`] for `t ≤ 0`/NaN; [`Error::Numerical`] if the kernel or the
+    /// [`Error::InvalidArgument`](crate::Error::InvalidArgument) for `t ≤ 0`/NaN; [`Error::Numerical`](crate::Error::Numerical) if the kernel or the
     /// ODE solver fails.
     pub fn sample_torus(&self, t: f64, rng: &mut Rng) -> Result<(Vec<f64>, OdeStats)> {
         check_time(t)?;
@@ -219,7 +209,7 @@ impl GroupHeatKernelSampler {
             t0,
             t,
             GROUP_RELAXATION_TIME,
-            &self.options,
+            &self.flow.options,
             |h, tau, g| {
                 let mut point = h.to_vec();
                 if special_unitary {

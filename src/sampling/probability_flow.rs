@@ -62,13 +62,55 @@ pub fn default_flow_options() -> OdeOptions {
     }
 }
 
-/// Start time `t₀ = min(t, bias / coefficient)` for a flat-start bias `≤ coefficient·t₀`.
-/// A zero coefficient (flat law exact, e.g. abelian groups) gives `t₀ = t`.
-pub(crate) fn start_time(t: f64, coefficient: f64, bias: f64) -> f64 {
-    if coefficient <= 0.0 {
-        t
-    } else {
-        t.min(bias / coefficient)
+/// What every flow sampler configures the same way: the DP5 options, the requested start
+/// bias `b`, and the manifold's bias coefficient `c` (flat-start bias `≤ c·t₀`).
+#[derive(Clone, Debug)]
+pub(crate) struct FlowSettings {
+    pub(crate) options: OdeOptions,
+    start_bias: f64,
+    bias_coefficient: f64,
+}
+
+impl FlowSettings {
+    /// [`default_flow_options`] and [`DEFAULT_START_BIAS`] for a manifold with coefficient `c`.
+    pub(crate) fn new(bias_coefficient: f64) -> Self {
+        FlowSettings {
+            options: default_flow_options(),
+            start_bias: DEFAULT_START_BIAS,
+            bias_coefficient,
+        }
+    }
+
+    /// Replaces the DP5 options.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] as [`OdeOptions::validate`].
+    pub(crate) fn set_ode_options(&mut self, options: OdeOptions) -> Result<()> {
+        options.validate()?;
+        self.options = options;
+        Ok(())
+    }
+
+    /// Replaces the requested start bias.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] unless `0 < b < 1`.
+    pub(crate) fn set_start_bias(&mut self, bias: f64) -> Result<()> {
+        if !(bias > 0.0 && bias < 1.0) {
+            return Err(Error::invalid("start bias", bias, "a value in (0, 1)"));
+        }
+        self.start_bias = bias;
+        Ok(())
+    }
+
+    /// Start time `t₀ = min(t, b / c)` for a flat-start bias `≤ c·t₀ ≤ b`. A zero coefficient
+    /// (flat law exact, e.g. abelian groups) gives `t₀ = t`.
+    pub(crate) fn start_time(&self, t: f64) -> f64 {
+        if self.bias_coefficient <= 0.0 {
+            t
+        } else {
+            t.min(self.start_bias / self.bias_coefficient)
+        }
     }
 }
 

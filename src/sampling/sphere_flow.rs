@@ -1,11 +1,9 @@
 //! Exact heat-kernel sampling on `S^d` (any `d`, meant for `d ≥ 4`) by the probability-flow ODE
 //! of the geodesic angle.
 
-use super::probability_flow::{
-    default_flow_options, integrate_flow, start_time, DEFAULT_START_BIAS,
-};
+use super::probability_flow::{integrate_flow, FlowSettings};
 use super::{HeatKernelSampler, SphereHeatKernelSampler};
-use crate::error::{check_len, check_time, Error, Result};
+use crate::error::{check_len, check_time, Result};
 use crate::heat_kernel::{SphereHeatKernel, SphereMethod};
 use crate::manifold::{Manifold, Sphere, DEFAULT_TOLERANCE};
 use crate::ode::{OdeOptions, OdeStats};
@@ -33,7 +31,7 @@ use std::f64::consts::{PI, TAU};
 /// `∝ p_{t₀}(θ) sin^{d−1}θ` with `p_{t₀} ∝ e^{−θ²/2t₀}(θ/sin θ)^{(d−1)/2}(1 + O(t₀))`
 /// (Schwinger–DeWitt). The log-ratio is `−((d−1)/2) log(θ/sin θ) ≈ −(d−1)θ²/12`, with
 /// `sd(θ²) = t₀√(2d)`, so to first order `TV ≤ (d−1)√(2d) t₀/24 =: c·t₀` and the sampler takes
-/// `t₀ = min(t, b/c)`, `b` = [`DEFAULT_START_BIAS`]. For `d = 1`, `c = 0`: `θ = √t z` through the
+/// `t₀ = min(t, b/c)`, `b` = [`DEFAULT_START_BIAS`](super::probability_flow::DEFAULT_START_BIAS). For `d = 1`, `c = 0`: `θ = √t z` through the
 /// exponential map is the exact wrapped normal.
 ///
 /// # Accuracy and cost
@@ -50,57 +48,49 @@ use std::f64::consts::{PI, TAU};
 pub struct SphereFlowSampler {
     sphere: Sphere,
     kernel: SphereHeatKernel,
-    options: OdeOptions,
-    start_bias: f64,
-    bias_coefficient: f64,
+    flow: FlowSettings,
 }
 
 impl SphereFlowSampler {
-    /// The sampler on `sphere` with the `Auto` kernel, start bias [`DEFAULT_START_BIAS`] and the
+    /// The sampler on `sphere` with the `Auto` kernel, start bias [`DEFAULT_START_BIAS`](super::probability_flow::DEFAULT_START_BIAS) and the
     /// default flow tolerances.
     pub fn new(sphere: Sphere) -> Self {
         let d = sphere.dim() as f64;
         SphereFlowSampler {
             sphere,
             kernel: SphereHeatKernel::new(sphere, SphereMethod::Auto),
-            options: default_flow_options(),
-            start_bias: DEFAULT_START_BIAS,
-            bias_coefficient: (d - 1.0) * (2.0 * d).sqrt() / 24.0,
+            flow: FlowSettings::new((d - 1.0) * (2.0 * d).sqrt() / 24.0),
         }
     }
 
     /// The same sampler with other DP5 options (integration variable `ln t`, state `θ/√t`).
     ///
     /// # Errors
-    /// [`Error::InvalidArgument`] as [`OdeOptions::validate`].
+    /// [`Error::InvalidArgument`](crate::Error::InvalidArgument) as [`OdeOptions::validate`].
     pub fn with_ode_options(mut self, options: OdeOptions) -> Result<Self> {
-        options.validate()?;
-        self.options = options;
+        self.flow.set_ode_options(options)?;
         Ok(self)
     }
 
     /// The same sampler with another requested start bias `b` (total variation, first order).
     ///
     /// # Errors
-    /// [`Error::InvalidArgument`] unless `0 < b < 1`.
+    /// [`Error::InvalidArgument`](crate::Error::InvalidArgument) unless `0 < b < 1`.
     pub fn with_start_bias(mut self, bias: f64) -> Result<Self> {
-        if !(bias > 0.0 && bias < 1.0) {
-            return Err(Error::invalid("start bias", bias, "a value in (0, 1)"));
-        }
-        self.start_bias = bias;
+        self.flow.set_start_bias(bias)?;
         Ok(self)
     }
 
     /// The start time `t₀ = min(t, b/c)` used for a draw at time `t`.
     pub fn start_time(&self, t: f64) -> f64 {
-        start_time(t, self.bias_coefficient, self.start_bias)
+        self.flow.start_time(t)
     }
 
     /// The geodesic angle `θ = d(x₀, x)` of one draw (in `[0, π]` for `d ≥ 2`; for `d = 1` a
     /// real number whose exponential map gives the wrapped normal) and the DP5 work counters.
     ///
     /// # Errors
-    /// [`Error::InvalidArgument`] for `t ≤ 0`/NaN; [`Error::Numerical`] if the kernel or the
+    /// [`Error::InvalidArgument`](crate::Error::InvalidArgument) for `t ≤ 0`/NaN; [`Error::Numerical`](crate::Error::Numerical) if the kernel or the
     /// ODE solver fails.
     pub fn sample_angle(&self, t: f64, rng: &mut Rng) -> Result<(f64, OdeStats)> {
         check_time(t)?;
@@ -114,8 +104,13 @@ impl SphereFlowSampler {
                 .sqrt()
         };
         let t0 = self.start_time(t);
-        let (y, stats) =
-            integrate_flow(&[u0], t0, t, 2.0 / d as f64, &self.options, |y, tau, g| {
+        let (y, stats) = integrate_flow(
+            &[u0],
+            t0,
+            t,
+            2.0 / d as f64,
+            &self.flow.options,
+            |y, tau, g| {
                 let mut theta = y[0].rem_euclid(TAU);
                 let mut sign = 1.0;
                 if theta > PI {
@@ -124,7 +119,8 @@ impl SphereFlowSampler {
                 }
                 g[0] = sign * self.kernel.log_prob_angle(theta, tau)?.dlog_prob_dtheta;
                 Ok(())
-            })?;
+            },
+        )?;
         let theta = if d == 1 { y[0] } else { y[0].clamp(0.0, PI) };
         Ok((theta, stats))
     }
@@ -198,7 +194,7 @@ impl SphereAutoSampler {
     /// Acceptance probability per proposal `A(t)` of the rejection sampler.
     ///
     /// # Errors
-    /// [`Error::InvalidArgument`] for `t ≤ 0`/NaN; kernel errors.
+    /// [`Error::InvalidArgument`](crate::Error::InvalidArgument) for `t ≤ 0`/NaN; kernel errors.
     pub fn rejection_acceptance(&self, t: f64) -> Result<f64> {
         check_time(t)?;
         let d = self.sphere.dim() as f64;
