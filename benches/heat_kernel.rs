@@ -154,10 +154,13 @@ fn auto_score_batch(c: &mut Criterion) {
         ("S3", ManifoldSpec::Sphere(3)),
         ("S7", ManifoldSpec::Sphere(7)),
         ("S127", ManifoldSpec::Sphere(127)),
-        ("SO3", ManifoldSpec::SpecialOrthogonal(3)),
-        ("SU2", ManifoldSpec::SpecialUnitary(2)),
-        ("SU3", ManifoldSpec::SpecialUnitary(3)),
-        ("U2", ManifoldSpec::Unitary(2)),
+        (
+            "SO3",
+            ManifoldSpec::Group(CompactGroup::SpecialOrthogonal(3)),
+        ),
+        ("SU2", ManifoldSpec::Group(CompactGroup::SpecialUnitary(2))),
+        ("SU3", ManifoldSpec::Group(CompactGroup::SpecialUnitary(3))),
+        ("U2", ManifoldSpec::Group(CompactGroup::Unitary(2))),
     ];
     for (name, spec) in specs {
         let kernel = heat_kernel(spec, KernelMethod::Auto, 1e-12).unwrap();
@@ -190,10 +193,13 @@ fn auto_sample_batch(c: &mut Criterion) {
     let specs = [
         ("S2", ManifoldSpec::Sphere(2)),
         ("S127", ManifoldSpec::Sphere(127)),
-        ("SO3", ManifoldSpec::SpecialOrthogonal(3)),
-        ("SU2", ManifoldSpec::SpecialUnitary(2)),
-        ("SU3", ManifoldSpec::SpecialUnitary(3)),
-        ("U2", ManifoldSpec::Unitary(2)),
+        (
+            "SO3",
+            ManifoldSpec::Group(CompactGroup::SpecialOrthogonal(3)),
+        ),
+        ("SU2", ManifoldSpec::Group(CompactGroup::SpecialUnitary(2))),
+        ("SU3", ManifoldSpec::Group(CompactGroup::SpecialUnitary(3))),
+        ("U2", ManifoldSpec::Group(CompactGroup::Unitary(2))),
     ];
     for (name, spec) in specs {
         let manifold = spec.manifold().unwrap();

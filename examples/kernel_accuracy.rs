@@ -123,9 +123,9 @@ impl Subject {
         match self {
             Subject::Torus(d) => ManifoldSpec::Torus(d),
             Subject::Sphere(d) => ManifoldSpec::Sphere(d),
-            Subject::So(n) => ManifoldSpec::SpecialOrthogonal(n),
-            Subject::Su(n) => ManifoldSpec::SpecialUnitary(n),
-            Subject::U(n) => ManifoldSpec::Unitary(n),
+            Subject::So(n) => ManifoldSpec::Group(CompactGroup::SpecialOrthogonal(n)),
+            Subject::Su(n) => ManifoldSpec::Group(CompactGroup::SpecialUnitary(n)),
+            Subject::U(n) => ManifoldSpec::Group(CompactGroup::Unitary(n)),
         }
     }
 }

@@ -157,7 +157,7 @@ impl ManifoldOdeSystem for ReverseFlow<'_> {
     ) -> Result<()> {
         // Stage times may leave [t0, t1] by rounding.
         let t = t.clamp(self.t0, self.t1);
-        self.score.score_batch(points, t, velocity)?;
+        self.score.score_batch(points, &[t], velocity)?;
         velocity.iter_mut().for_each(|v| *v *= -0.5);
         Ok(())
     }
@@ -297,7 +297,7 @@ fn generate_by_walk(
     let m = score.manifold();
     let chunk = options.chunk_size;
     let chunks = n.div_ceil(chunk);
-    let batch_score = |x: &[f64], t: f64, out: &mut [f64]| score.score_batch(x, t, out);
+    let batch_score = |x: &[f64], t: f64, out: &mut [f64]| score.score_batch(x, &[t], out);
     let parts: Vec<(Vec<f64>, ReverseWalkStats)> = streams(options.seed, chunks)
         .into_par_iter()
         .enumerate()

@@ -4,7 +4,7 @@
 //! compact Lie groups), after De Bortoli et al. 2022 (RSGM) and Lou et al. 2023
 //! (Scaling Riemannian Diffusion Models).
 //!
-//! ## Conventions (binding, see `DESIGN.md`)
+//! ## Conventions (binding, see [`crate::conventions`])
 //! - **Time** `t` is Brownian-motion time: `∂_t p = ½ Δ p`; in flat space `p_t = N(x₀, t I)`.
 //!   A noise schedule maps diffusion time `s ∈ [0, 1]` to `t = σ(s)²`.
 //! - **Densities** are with respect to the Riemannian volume (they integrate to 1).
@@ -19,6 +19,9 @@
 
 #![warn(missing_docs)]
 
+#[doc = include_str!("conventions.md")]
+pub mod conventions {}
+
 pub mod autodiff;
 pub mod data;
 pub mod error;
@@ -32,8 +35,10 @@ pub mod manifold;
 pub mod mixture;
 pub mod nn;
 pub mod ode;
+#[cfg(feature = "plot")]
 pub mod plot;
 pub mod random;
+pub mod registry;
 pub mod sampling;
 pub mod schedule;
 pub mod score;

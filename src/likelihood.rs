@@ -72,7 +72,7 @@
 //! chunk size only, never on the number of threads.
 
 use crate::error::{check_time, Error, Result};
-use crate::manifold::{check_batch, Manifold, DEFAULT_TOLERANCE};
+use crate::manifold::{check_batch, Manifold, MEMBERSHIP_TOLERANCE};
 use crate::ode::{solve_manifold, ErrorNorm, ManifoldOdeSystem, OdeOptions, OdeStats};
 use crate::random::{standard_normal, streams, uniform, Rng};
 use crate::schedule::GeometricSchedule;
@@ -228,7 +228,7 @@ impl FlowSystem<'_> {
             }
         }
         let mut values = vec![0.0; 2 * self.count * n];
-        self.score.score_batch(&shifted, t, &mut values)?;
+        self.score.score_batch(&shifted, &[t], &mut values)?;
         let (plus, minus) = values.split_at(self.count * n);
         for i in 0..self.count {
             let r = i * n..(i + 1) * n;
@@ -262,10 +262,10 @@ impl ManifoldOdeSystem for FlowSystem<'_> {
         velocity: &mut [f64],
         rate: &mut [f64],
     ) -> Result<()> {
-        self.score.score_batch(x, t, velocity)?;
+        self.score.score_batch(x, &[t], velocity)?;
         velocity.iter_mut().for_each(|v| *v *= -0.5);
         match self.divergence {
-            Divergence::Exact => self.score.divergence_batch(x, t, rate)?,
+            Divergence::Exact => self.score.divergence_batch(x, &[t], rate)?,
             Divergence::Hutchinson { step, .. } => self.hutchinson(t, x, step, rate)?,
         }
         if let Some(i) = rate.iter().position(|r| !r.is_finite()) {
@@ -337,7 +337,7 @@ pub fn log_likelihood(
     if points.is_empty() {
         return Err(Error::invalid("points", "[]", "at least one point"));
     }
-    let rows = check_batch(m, points, DEFAULT_TOLERANCE)?;
+    let rows = check_batch(m, points, MEMBERSHIP_TOLERANCE)?;
     let chunk_rows = options.chunk_size;
     let chunks = rows.div_ceil(chunk_rows);
     let rngs = match options.divergence {

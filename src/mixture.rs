@@ -25,8 +25,8 @@
 
 use crate::error::{check_len, check_time, Error, Result};
 use crate::heat_kernel::HeatKernel;
-use crate::manifold::{check_batch, Manifold, DEFAULT_TOLERANCE};
-use crate::score::ScoreField;
+use crate::manifold::{check_batch, Manifold, MEMBERSHIP_TOLERANCE};
+use crate::score::{check_batch_shapes, time, ScoreField};
 use rayon::prelude::*;
 
 /// Rows per rayon task in the batched methods (fixed: results do not depend on the thread count).
@@ -45,7 +45,7 @@ pub struct HeatKernelMixture {
 impl std::fmt::Debug for HeatKernelMixture {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("HeatKernelMixture")
-            .field("manifold", &self.kernel.manifold().name())
+            .field("manifold", &self.kernel.manifold().spec())
             .field("count", &self.count)
             .finish()
     }
@@ -61,7 +61,7 @@ impl HeatKernelMixture {
         if points.is_empty() {
             return Err(Error::invalid("points", "[]", "at least one data point"));
         }
-        let count = check_batch(kernel.manifold(), &points, DEFAULT_TOLERANCE)?;
+        let count = check_batch(kernel.manifold(), &points, MEMBERSHIP_TOLERANCE)?;
         Ok(HeatKernelMixture {
             kernel,
             points,
@@ -106,19 +106,32 @@ impl HeatKernelMixture {
         Ok(log_sum_exp(&logs) - (self.count as f64).ln())
     }
 
-    /// Batched [`HeatKernelMixture::log_prob`] over the rows of `x`, into `out`.
+    /// Batched [`HeatKernelMixture::log_prob`] over the rows of `x` into `out`, with `t` one
+    /// time for all rows or one per row (the shapes of [`ScoreField::score_batch`]).
     ///
     /// # Errors
     /// As [`HeatKernelMixture::log_prob`]; [`Error::DimensionMismatch`] for bad shapes.
-    pub fn log_prob_batch(&self, x: &[f64], t: f64, out: &mut [f64]) -> Result<()> {
+    pub fn log_prob_batch(&self, x: &[f64], t: &[f64], out: &mut [f64]) -> Result<()> {
+        self.per_row(x, t, out, |xi, ti| self.log_prob(xi, ti))
+    }
+
+    /// Applies `f(x_i, t_i)` to every row, in parallel over fixed chunks, into `out[i]`.
+    fn per_row(
+        &self,
+        x: &[f64],
+        t: &[f64],
+        out: &mut [f64],
+        f: impl Fn(&[f64], f64) -> Result<f64> + Sync,
+    ) -> Result<()> {
         let n = self.kernel.manifold().ambient_dim();
-        let rows = batch_len(x, n)?;
-        check_len("log_prob output", out.len(), rows)?;
+        let rows = check_batch_shapes(self.kernel.manifold(), x, t)?;
+        check_len("output (one value per row)", out.len(), rows)?;
         out.par_chunks_mut(CHUNK_ROWS)
             .zip(x.par_chunks(CHUNK_ROWS * n))
-            .try_for_each(|(o, xs)| {
-                for (oi, xi) in o.iter_mut().zip(xs.chunks_exact(n)) {
-                    *oi = self.log_prob(xi, t)?;
+            .enumerate()
+            .try_for_each(|(chunk, (o, xs))| {
+                for (j, (oi, xi)) in o.iter_mut().zip(xs.chunks_exact(n)).enumerate() {
+                    *oi = f(xi, time(t, chunk * CHUNK_ROWS + j))?;
                 }
                 Ok(())
             })
@@ -173,50 +186,30 @@ fn log_sum_exp(v: &[f64]) -> f64 {
     max + v.iter().map(|x| (x - max).exp()).sum::<f64>().ln()
 }
 
-fn batch_len(x: &[f64], n: usize) -> Result<usize> {
-    if x.len() % n != 0 {
-        return Err(Error::DimensionMismatch {
-            what: "batch of points (length must be a multiple of the ambient dimension)",
-            expected: n * (x.len() / n + 1),
-            found: x.len(),
-        });
-    }
-    Ok(x.len() / n)
-}
-
 impl ScoreField for HeatKernelMixture {
     fn manifold(&self) -> &dyn Manifold {
         self.kernel.manifold()
     }
 
     /// Exact mixture score, parallel over fixed chunks of rows.
-    fn score_batch(&self, x: &[f64], t: f64, out: &mut [f64]) -> Result<()> {
+    fn score_batch(&self, x: &[f64], t: &[f64], out: &mut [f64]) -> Result<()> {
         let n = self.kernel.manifold().ambient_dim();
-        let rows = batch_len(x, n)?;
+        let rows = check_batch_shapes(self.kernel.manifold(), x, t)?;
         check_len("score output", out.len(), rows * n)?;
         out.par_chunks_mut(CHUNK_ROWS * n)
             .zip(x.par_chunks(CHUNK_ROWS * n))
-            .try_for_each(|(o, xs)| {
-                for (oi, xi) in o.chunks_exact_mut(n).zip(xs.chunks_exact(n)) {
-                    self.score(xi, t, oi)?;
+            .enumerate()
+            .try_for_each(|(chunk, (o, xs))| {
+                for (j, (oi, xi)) in o.chunks_exact_mut(n).zip(xs.chunks_exact(n)).enumerate() {
+                    self.score(xi, time(t, chunk * CHUNK_ROWS + j), oi)?;
                 }
                 Ok(())
             })
     }
 
     /// Divergence by the heat equation, `2 ∂_t log p − |s|²` (module docs).
-    fn divergence_batch(&self, x: &[f64], t: f64, out: &mut [f64]) -> Result<()> {
-        let n = self.kernel.manifold().ambient_dim();
-        let rows = batch_len(x, n)?;
-        check_len("divergence output", out.len(), rows)?;
-        out.par_chunks_mut(CHUNK_ROWS)
-            .zip(x.par_chunks(CHUNK_ROWS * n))
-            .try_for_each(|(o, xs)| {
-                for (oi, xi) in o.iter_mut().zip(xs.chunks_exact(n)) {
-                    *oi = self.divergence(xi, t)?;
-                }
-                Ok(())
-            })
+    fn divergence_batch(&self, x: &[f64], t: &[f64], out: &mut [f64]) -> Result<()> {
+        self.per_row(x, t, out, |xi, ti| self.divergence(xi, ti))
     }
 }
 

@@ -16,6 +16,13 @@
 
 use crate::error::{Error, Result};
 
+/// Default `σ_min` of training and evaluation (`t_min = 1e-4`): small enough that the model
+/// density at `t_min` is within `O(t_min · |Δ log p_data|)` of the data density on the
+/// earth-science scales (features of ≳ 0.05 rad), large enough that the score stays `O(1/σ)`
+/// with `σ ≥ 1e-2`. The per-manifold `σ_max` comes from
+/// [`crate::registry::Registry::default_sigma_max`].
+pub const DEFAULT_SIGMA_MIN: f64 = 1e-2;
+
 /// The geometric schedule `σ(s) = σ_min^{1−s} σ_max^{s}` (see the module docs).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct GeometricSchedule {

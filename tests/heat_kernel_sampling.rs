@@ -35,6 +35,7 @@ use riemannian_diffusion::sampling::{
     auto_sampler, HeatKernelSampler, SphereAutoSampler, SphereFlowSampler,
 };
 use std::f64::consts::{PI, TAU};
+use std::sync::Arc;
 
 const Z_CRIT: f64 = 3.891;
 
@@ -584,8 +585,8 @@ fn auto_sampler_covers_every_kernel_manifold() {
         assert!(s.sample_batch(&x0, &[-0.3], 4, &mut out).is_err());
     }
     let product = Product::new(vec![
-        Box::new(Sphere::new(2).unwrap()) as Box<dyn Manifold>,
-        Box::new(Torus::new(1).unwrap()),
+        Arc::new(Sphere::new(2).unwrap()) as Arc<dyn Manifold>,
+        Arc::new(Torus::new(1).unwrap()),
     ]);
     // Products are sampled factor by factor (`ProductHeatKernelSampler`).
     let p = product.unwrap();

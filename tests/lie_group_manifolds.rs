@@ -16,6 +16,7 @@ use riemannian_diffusion::manifold::{
 };
 use riemannian_diffusion::random::{rng_from_seed, standard_normal, uniform, Rng};
 use std::f64::consts::PI;
+use std::sync::Arc;
 
 const TOL: f64 = 1e-12;
 
@@ -31,12 +32,12 @@ fn groups() -> Vec<Box<dyn Manifold>> {
         out.push(Box::new(Unitary::new(n).unwrap()));
     }
     out.push(Box::new(
-        Product::power(SpecialUnitary::new(3).unwrap(), 2).unwrap(),
+        Product::power(Arc::new(SpecialUnitary::new(3).unwrap()), 2).unwrap(),
     ));
     out.push(Box::new(
         Product::new(vec![
-            Box::new(SpecialOrthogonal::new(3).unwrap()),
-            Box::new(Unitary::new(2).unwrap()),
+            Arc::new(SpecialOrthogonal::new(3).unwrap()),
+            Arc::new(Unitary::new(2).unwrap()),
         ])
         .unwrap(),
     ));
@@ -236,7 +237,7 @@ fn log_volumes_match_closed_forms() {
             2.0 * PI * PI * sqrt2.powi(3),
         ),
         (
-            Box::new(Product::power(Unitary::new(1).unwrap(), 3).unwrap()),
+            Box::new(Product::power(Arc::new(Unitary::new(1).unwrap()), 3).unwrap()),
             (2.0 * PI).powi(3),
         ),
     ];
@@ -490,18 +491,18 @@ fn haar_sampling_moments() {
 
 #[test]
 fn product_names_dims_and_blocks() {
-    let p = Product::power(SpecialUnitary::new(3).unwrap(), 4).unwrap();
+    let p = Product::power(Arc::new(SpecialUnitary::new(3).unwrap()), 4).unwrap();
     assert_eq!(p.name(), "SU(3)^4");
     assert_eq!(p.dim(), 32);
     assert_eq!(p.ambient_dim(), 72);
     let mixed = Product::new(vec![
-        Box::new(SpecialOrthogonal::new(3).unwrap()),
-        Box::new(Unitary::new(1).unwrap()),
+        Arc::new(SpecialOrthogonal::new(3).unwrap()),
+        Arc::new(Unitary::new(1).unwrap()),
     ])
     .unwrap();
     assert_eq!(mixed.name(), "SO(3) × U(1)");
     assert!(Product::new(vec![]).is_err());
-    assert!(Product::power(Unitary::new(1).unwrap(), 0).is_err());
+    assert!(Product::power(Arc::new(Unitary::new(1).unwrap()), 0).is_err());
     let mut bad = vec![0.0; 11];
     bad[0] = 1.0;
     bad[4] = 1.0;

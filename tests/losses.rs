@@ -401,9 +401,9 @@ fn network_outputs_are_tangent_on_groups_and_products() {
         Arc::new(Unitary::new(2).unwrap()),
         Arc::new(
             Product::new(vec![
-                Box::new(SpecialOrthogonal::new(3).unwrap()),
-                Box::new(Sphere::new(2).unwrap()),
-                Box::new(Torus::new(1).unwrap()),
+                Arc::new(SpecialOrthogonal::new(3).unwrap()),
+                Arc::new(Sphere::new(2).unwrap()),
+                Arc::new(Torus::new(1).unwrap()),
             ])
             .unwrap(),
         ),

@@ -8,11 +8,12 @@ use riemannian_diffusion::manifold::{
 };
 use riemannian_diffusion::random::rng_from_seed;
 use riemannian_diffusion::sampling::auto_sampler;
+use std::sync::Arc;
 
 fn so3_times_s2() -> Product {
     Product::new(vec![
-        Box::new(SpecialOrthogonal::new(3).unwrap()),
-        Box::new(Sphere::new(2).unwrap()),
+        Arc::new(SpecialOrthogonal::new(3).unwrap()),
+        Arc::new(Sphere::new(2).unwrap()),
     ])
     .unwrap()
 }
@@ -50,9 +51,9 @@ fn product_kernel_is_the_product_of_the_factor_kernels() {
 #[test]
 fn product_score_matches_central_differences() {
     let product = Product::new(vec![
-        Box::new(SpecialUnitary::new(2).unwrap()),
-        Box::new(Sphere::new(7).unwrap()),
-        Box::new(SpecialOrthogonal::new(3).unwrap()),
+        Arc::new(SpecialUnitary::new(2).unwrap()),
+        Arc::new(Sphere::new(7).unwrap()),
+        Arc::new(SpecialOrthogonal::new(3).unwrap()),
     ])
     .unwrap();
     let kernel = ProductHeatKernel::auto(&product).unwrap();
@@ -132,8 +133,8 @@ fn product_sampler_has_exact_independent_marginals() {
 /// `auto_kernel` / `auto_sampler` accept nested products and powers, and refuse a bad time.
 #[test]
 fn nested_products_and_bad_input() {
-    let inner = Product::power(SpecialUnitary::new(2).unwrap(), 2).unwrap();
-    let nested = Product::new(vec![Box::new(inner), Box::new(Sphere::new(3).unwrap())]).unwrap();
+    let inner = Product::power(Arc::new(SpecialUnitary::new(2).unwrap()), 2).unwrap();
+    let nested = Product::new(vec![Arc::new(inner), Arc::new(Sphere::new(3).unwrap())]).unwrap();
     let kernel = auto_kernel(&nested).unwrap();
     let sampler = auto_sampler(&nested).unwrap();
     assert_eq!(kernel.manifold().ambient_dim(), nested.ambient_dim());

@@ -2,7 +2,8 @@
 
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use riemannian_diffusion::heat_kernel::{check_auto_tolerance, KernelMethod, ManifoldSpec};
+use riemannian_diffusion::heat_kernel::{check_auto_tolerance, KernelMethod};
+use riemannian_diffusion::manifold::ManifoldSpec;
 use riemannian_diffusion::train::Loss;
 use riemannian_diffusion::Error;
 use std::path::PathBuf;
@@ -143,9 +144,10 @@ pub struct TrainArgs {
     /// Training data.
     #[arg(long, value_enum)]
     pub dataset: DatasetChoice,
-    /// Manifold of a synthetic data set: torus:D, sphere:D, so:N, su:N or u:N [default: the
-    /// data set's own, sphere:2 or torus:2]. vmf-mixture accepts sphere:D, wrapped-normal-mixture
-    /// torus:D and so:3, heat-kernel-mixture every manifold; the earth-science sets only sphere:2.
+    /// Manifold of a synthetic data set: torus:D, sphere:D, so:N, su:N, u:N, products A*B and
+    /// powers A^K (e.g. so:3*sphere:2, su:2^4) [default: the data set's own, sphere:2 or
+    /// torus:2]. vmf-mixture accepts sphere:D, wrapped-normal-mixture torus:D and so:3,
+    /// heat-kernel-mixture every manifold and product; the earth-science sets only sphere:2.
     #[arg(long, value_name = "M", value_parser = parse_manifold)]
     pub manifold: Option<ManifoldSpec>,
     /// Score-matching loss: dsm (exact heat-kernel targets), dsm-varadhan (Varadhan targets
@@ -286,13 +288,14 @@ Example (S², t = 0.1, the north pole against a point at angle 0.6435):
 #[derive(Clone, Debug, Args)]
 #[command(after_help = KERNEL_FORMATS)]
 pub struct KernelArgs {
-    /// Manifold: torus:D, sphere:D, so:N, su:N or u:N.
+    /// Manifold: torus:D, sphere:D, so:N, su:N, u:N, products A*B and powers A^K (e.g.
+    /// so:3*sphere:2, su:3^4); a point is the factors' coordinates concatenated.
     #[arg(long, value_name = "M", value_parser = parse_manifold)]
     pub manifold: ManifoldSpec,
     /// Kernel time t > 0 (Brownian time: ∂_t p = ½Δp, flat space p_t = N(x0, tI)).
     #[arg(long = "t", value_name = "T", value_parser = parse_time, allow_negative_numbers = true)]
     pub t: f64,
-    /// Estimator (the torus offers auto, eigen and paths).
+    /// Estimator, applied to every factor of a product (the torus offers auto, eigen and paths).
     #[arg(
         long,
         default_value = "auto",

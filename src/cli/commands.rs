@@ -4,23 +4,24 @@ use super::args::{
     Command, DemoArgs, DivergenceChoice, EvalArgs, ModelArgs, SampleArgs, SamplerChoice,
     SplitChoice, TrainArgs,
 };
-use super::datasets::{
-    dataset_from_name, dataset_manifold, dataset_name, manifold_from_name, prepare,
-};
+use super::datasets::{dataset_from_name, dataset_manifold, dataset_name, prepare};
 use super::progress::bar;
 use riemannian_diffusion::data::targets::builtin_vmf_mixture;
 use riemannian_diffusion::data::{Dataset, Target};
 use riemannian_diffusion::generation::{
     generate_with_progress, GenerationMethod, GenerationOptions,
 };
-use riemannian_diffusion::heat_kernel::ManifoldSpec;
 use riemannian_diffusion::likelihood::{
     default_divergence, log_likelihood, Divergence, LikelihoodOptions, ProbeDistribution,
 };
-use riemannian_diffusion::manifold::{Manifold, Sphere};
-use riemannian_diffusion::nn::{Checkpoint, ScoreNet, ScoreNetConfig};
+use riemannian_diffusion::manifold::{CoordinateKind, Manifold, ManifoldSpec, Sphere};
+use riemannian_diffusion::nn::{
+    Checkpoint, ScoreNet, ScoreNetConfig, DEFAULT_HIDDEN_LAYERS, DEFAULT_HIDDEN_WIDTH,
+};
 use riemannian_diffusion::ode::OdeOptions;
 use riemannian_diffusion::plot::{self, Image, MapOptions};
+use riemannian_diffusion::random::{derive_seed, Purpose};
+use riemannian_diffusion::registry::{self, GROUP_SIGMA_MAX, TORUS_SIGMA_MAX};
 use riemannian_diffusion::schedule::GeometricSchedule;
 use riemannian_diffusion::score::ScoreField;
 use riemannian_diffusion::train::{train, HeatKernelNoise, Loss, TrainOptions, TrainedModel};
@@ -100,38 +101,21 @@ impl Settings {
     }
 }
 
-/// Defaults of `rdiff train`.
-pub const TRAIN_DEFAULTS: Settings = Settings {
-    steps: 5000,
-    batch_size: 256,
-    lr: 1e-3,
-    width: 128,
-    depth: 3,
-    sigma_min: 1e-2,
-    sigma_max: 3.0,
-    seed: 0,
-    loss: Loss::Dsm,
-};
-
-/// Default `σ_max` on `T²`: the PF-ODE likelihood replaces `p_T` by the uniform prior, whose
-/// relative error on `T^d` is about `2d e^{−T/2}` (slowest eigenmode, `λ₁ = 1`); `T = 25` makes
-/// it `≈ 1.5e-5`, whereas the sphere default `T = 9` leaves `≈ 4 e^{−9/2} ≈ 4%` on `T²`
-/// (on `S²`, `λ₁ = 2` gives `3 e^{−9} ≈ 4e-4`).
-/// The same holds on `T^d` and on `U(n)` (its centre `U(1)` has `λ₁ = 1` as well).
-pub const TORUS_SIGMA_MAX: f64 = 5.0;
-
-/// Default `σ_max` on `SO(n)` and `SU(n)`: `T = 16`. Slowest modes (Casimir `c` of the first
-/// non-trivial irrep, multiplicity `dim²`, relative prior error `≈ dim² e^{−cT/2}`): SO(3) with the
-/// ½tr metric `c = 2`, `9 e^{−16} ≈ 1e-6`; SU(N) with the Frobenius metric, fundamental irrep
-/// `c = (N² − 1)/N`: SU(2) `4 e^{−12} ≈ 2.5e-5`, SU(3) `2·9 e^{−64/3} ≈ 1e-8`.
-pub const GROUP_SIGMA_MAX: f64 = 4.0;
-
-/// The default `σ_max` of `rdiff train` on a manifold (see [`TORUS_SIGMA_MAX`], [`GROUP_SIGMA_MAX`]).
-fn default_sigma_max(spec: ManifoldSpec) -> f64 {
-    match spec {
-        ManifoldSpec::Torus(_) | ManifoldSpec::Unitary(_) => TORUS_SIGMA_MAX,
-        ManifoldSpec::SpecialOrthogonal(_) | ManifoldSpec::SpecialUnitary(_) => GROUP_SIGMA_MAX,
-        ManifoldSpec::Sphere(_) => TRAIN_DEFAULTS.sigma_max,
+/// Defaults of `rdiff train`: the library's ([`TrainOptions::default`], the width and depth
+/// of [`ScoreNetConfig::for_manifold`]); `σ_max` is replaced by the manifold's own
+/// ([`registry::Registry::default_sigma_max`]) when `--sigma-max` is not given.
+pub fn train_defaults() -> Settings {
+    let options = TrainOptions::default();
+    Settings {
+        steps: options.steps,
+        batch_size: options.batch_size,
+        lr: options.learning_rate,
+        width: DEFAULT_HIDDEN_WIDTH,
+        depth: DEFAULT_HIDDEN_LAYERS,
+        sigma_min: options.sigma_min,
+        sigma_max: options.sigma_max,
+        seed: options.seed,
+        loss: options.loss,
     }
 }
 
@@ -250,7 +234,12 @@ fn metadata_number<T: std::str::FromStr>(
 /// A checkpoint's network (EMA parameters unless `no_ema`) and noise schedule.
 fn load_model(path: &Path, no_ema: bool) -> Result<(Checkpoint, ScoreNet, GeometricSchedule)> {
     let checkpoint = Checkpoint::load(path)?;
-    let manifold = manifold_from_name(&checkpoint.manifold_name)?;
+    let manifold = registry::builtin()
+        .manifold(&checkpoint.manifold)
+        .map_err(|e| Error::Checkpoint {
+            path: path.display().to_string(),
+            message: format!("entry 'manifold': {e}"),
+        })?;
     let network = if no_ema {
         checkpoint.network(manifold)?
     } else {
@@ -284,10 +273,11 @@ fn check_output_directory(path: &std::path::Path) -> Result<()> {
 }
 
 fn train_command(args: &TrainArgs, quiet: bool) -> Result<()> {
-    let mut settings = Settings::from_args(&args.model, TRAIN_DEFAULTS);
-    let spec = dataset_manifold(args.dataset, args.manifold)?;
+    let mut settings = Settings::from_args(&args.model, train_defaults());
+    let spec = dataset_manifold(args.dataset, args.manifold.clone())?;
     if args.model.sigma_max.is_none() {
-        settings.sigma_max = default_sigma_max(spec);
+        settings.sigma_max =
+            registry::builtin().default_sigma_max(registry::builtin().manifold(&spec)?.as_ref())?;
     }
     settings.loss = args.loss;
     args.loss.validate()?;
@@ -304,7 +294,7 @@ fn train_command(args: &TrainArgs, quiet: bool) -> Result<()> {
     eprintln!(
         "training on {name} ({} training points on {}), loss {}, {} steps, batch {}, MLP {}×{}",
         train_set.len(),
-        prepared.manifold.name(),
+        prepared.spec,
         args.loss.name(),
         settings.steps,
         settings.batch_size,
@@ -367,13 +357,13 @@ fn eval_command(args: &EvalArgs, quiet: bool) -> Result<()> {
         seed,
         synthetic_size,
     )?;
-    if prepared.manifold.name() != network.manifold().name() {
+    if prepared.spec != network.manifold().spec() {
         return Err(Error::Checkpoint {
             path: args.checkpoint.display().to_string(),
             message: format!(
                 "the network lives on {} but the data set on {}",
-                network.manifold().name(),
-                prepared.manifold.name()
+                network.manifold().spec(),
+                prepared.spec
             ),
         });
     }
@@ -445,11 +435,17 @@ fn eval_command(args: &EvalArgs, quiet: bool) -> Result<()> {
 
 fn write_csv(points: &[f64], manifold: &dyn Manifold, out: &mut dyn Write) -> std::io::Result<()> {
     let n = manifold.ambient_dim();
-    let header: Vec<String> = if manifold.name().starts_with("Torus") {
-        (1..=n).map(|i| format!("theta{i}")).collect()
-    } else {
-        (1..=n).map(|i| format!("x{i}")).collect()
-    };
+    // One column per coordinate, numbered from 1: `theta{i}` for angles, `x{i}` otherwise.
+    let mut header: Vec<String> = Vec::with_capacity(n);
+    for block in manifold.coordinate_blocks() {
+        let prefix = match block.kind {
+            CoordinateKind::Angles => "theta",
+            CoordinateKind::Embedded => "x",
+        };
+        for _ in 0..block.len {
+            header.push(format!("{prefix}{}", header.len() + 1));
+        }
+    }
     writeln!(out, "{}", header.join(","))?;
     for row in points.chunks_exact(n) {
         let fields: Vec<String> = row.iter().map(|v| format!("{v:.17e}")).collect();
@@ -515,7 +511,7 @@ fn sample_command(args: &SampleArgs, quiet: bool) -> Result<()> {
         // About 16 samples per bin at the mode-free average: side ≈ √N / 4 bins on T²
         // (twice as wide on S²), enlarged to at least 360 pixels wide for viewing.
         let side = (((args.num_samples as f64).sqrt() / 4.0).round() as usize).clamp(8, 180);
-        let image = if manifold.name() == "Sphere(2)" {
+        let image = if manifold.spec() == ManifoldSpec::Sphere(2) {
             let o = MapOptions {
                 width: 2 * side,
                 height: side,
@@ -523,7 +519,7 @@ fn sample_command(args: &SampleArgs, quiet: bool) -> Result<()> {
             };
             let image = plot::sphere_histogram(&points, &o)?;
             image.upscaled(360_usize.div_ceil(2 * side))?
-        } else if manifold.name() == "Torus(2)" {
+        } else if manifold.spec() == ManifoldSpec::Torus(2) {
             let o = MapOptions {
                 width: side,
                 height: side,
@@ -534,8 +530,8 @@ fn sample_command(args: &SampleArgs, quiet: bool) -> Result<()> {
         } else {
             return Err(Error::invalid(
                 "plot",
-                manifold.name(),
-                "pictures of Sphere(2) or Torus(2) samples",
+                manifold.spec(),
+                "pictures of sphere:2 or torus:2 samples",
             ));
         };
         image.write_png(path)?;
@@ -588,11 +584,13 @@ fn demo(args: &DemoArgs, quiet: bool) -> Result<()> {
     let target = builtin_vmf_mixture();
     let manifold: Arc<dyn Manifold> = Arc::new(Sphere::new(2)?);
     println!("target: {}", target.name());
-    let train_set = Dataset::new("vmf-mixture/train", 3, target.sample(20_000, settings.seed))?;
-    let test_set = Dataset::new(
+    let train_set = Dataset::sampled_from(&target, "vmf-mixture/train", 20_000, settings.seed)?;
+    // Held-out points from the evaluation stream of the same seed.
+    let test_set = Dataset::sampled_from(
+        &target,
         "vmf-mixture/test",
-        3,
-        target.sample(args.test_points, settings.seed.wrapping_add(1)),
+        args.test_points,
+        derive_seed(settings.seed, Purpose::Evaluation),
     )?;
     let trained = fit(manifold.clone(), &train_set, &settings, quiet)?;
     let tail = &trained.losses[trained.losses.len().saturating_sub(100)..];
@@ -647,9 +645,8 @@ fn demo(args: &DemoArgs, quiet: bool) -> Result<()> {
         quiet,
     )?;
     let (big_w, big_h) = (w * factor, h * factor);
-    let exact_values = plot::evaluate_on_grid(&plot::sphere_grid(big_w, big_h), 3, |x| {
-        target.log_density(x)
-    });
+    let exact_values =
+        plot::evaluate_on_grid(&plot::sphere_grid(big_w, big_h), 3, |x| target.log_prob(x));
     let options = MapOptions {
         width: big_w,
         height: big_h,

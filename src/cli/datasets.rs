@@ -7,8 +7,8 @@ use riemannian_diffusion::data::{
     builtin_target_on, default_target_manifold, load_earth, split_80_10_10, Dataset, EarthDataset,
     Split, Target,
 };
-use riemannian_diffusion::heat_kernel::ManifoldSpec;
-use riemannian_diffusion::manifold::{Manifold, Sphere};
+use riemannian_diffusion::manifold::{Manifold, ManifoldSpec};
+use riemannian_diffusion::registry;
 use riemannian_diffusion::{Error, Result};
 use std::path::Path;
 use std::sync::Arc;
@@ -85,7 +85,7 @@ pub fn dataset_manifold(
                 None => default_target_manifold(&name)?,
             };
             // Fails with a message naming the target's manifolds on a mismatch.
-            builtin_target_on(&name, spec)?;
+            builtin_target_on(&name, &spec)?;
             Ok(spec)
         }
     }
@@ -107,67 +107,27 @@ pub fn prepare(
     synthetic_size: usize,
 ) -> Result<Prepared> {
     let spec = dataset_manifold(choice, manifold)?;
-    let (data, manifold, target): (Dataset, Arc<dyn Manifold>, Option<Box<dyn Target>>) =
-        match earth(choice) {
-            Some(set) => (load_earth(set, data_dir)?, Arc::new(Sphere::new(2)?), None),
-            None => {
-                if synthetic_size < 10 {
-                    return Err(Error::invalid(
+    let manifold: Arc<dyn Manifold> = registry::builtin().manifold(&spec)?;
+    let (data, target): (Dataset, Option<Box<dyn Target>>) = match earth(choice) {
+        Some(set) => (load_earth(set, data_dir)?, None),
+        None => {
+            if synthetic_size < 10 {
+                return Err(Error::invalid(
                     "synthetic-size",
                     synthetic_size,
                     "at least 10 samples (so that the 10% validation and test parts are not empty)",
                 ));
-                }
-                let target = builtin_target_on(&dataset_name(choice), spec)?;
-                let manifold: Arc<dyn Manifold> = Arc::from(spec.manifold()?);
-                let points = target.sample(synthetic_size, seed);
-                let data = Dataset::new(dataset_name(choice), manifold.ambient_dim(), points)?;
-                (data, manifold, Some(target))
             }
-        };
+            let target = builtin_target_on(&dataset_name(choice), &spec)?;
+            let data =
+                Dataset::sampled_from(target.as_ref(), dataset_name(choice), synthetic_size, seed)?;
+            (data, Some(target))
+        }
+    };
     Ok(Prepared {
         split: split_80_10_10(&data, seed),
         manifold,
         target,
         spec,
     })
-}
-
-/// The manifold named by `Manifold::name()` (`Sphere(d)`, `Torus(d)`, `SO(n)`, `SU(n)`,
-/// `U(n)`), as stored in checkpoints.
-///
-/// # Errors
-/// [`Error::InvalidArgument`] for any other name.
-pub fn manifold_from_name(name: &str) -> Result<Arc<dyn Manifold>> {
-    Ok(Arc::from(spec_from_name(name)?.manifold()?))
-}
-
-/// The [`ManifoldSpec`] of a `Manifold::name()` (inverse of `ManifoldSpec::manifold().name()`).
-///
-/// # Errors
-/// [`Error::InvalidArgument`] for names of other manifolds.
-pub fn spec_from_name(name: &str) -> Result<ManifoldSpec> {
-    let parse = |prefix: &str| {
-        name.strip_prefix(prefix)
-            .and_then(|rest| rest.strip_suffix(')'))
-            .and_then(|d| d.parse::<usize>().ok())
-    };
-    type Family = (&'static str, fn(usize) -> ManifoldSpec);
-    let families: [Family; 5] = [
-        ("Sphere(", ManifoldSpec::Sphere),
-        ("Torus(", ManifoldSpec::Torus),
-        ("SO(", ManifoldSpec::SpecialOrthogonal),
-        ("SU(", ManifoldSpec::SpecialUnitary),
-        ("U(", ManifoldSpec::Unitary),
-    ];
-    for (prefix, make) in families {
-        if let Some(size) = parse(prefix) {
-            return Ok(make(size));
-        }
-    }
-    Err(Error::invalid(
-        "manifold",
-        format!("{name:?}"),
-        "Sphere(d), Torus(d), SO(n), SU(n) or U(n)",
-    ))
 }

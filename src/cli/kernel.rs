@@ -18,9 +18,10 @@
 use super::args::KernelArgs;
 use rayon::prelude::*;
 use riemannian_diffusion::heat_kernel::{
-    heat_kernel, HeatKernel, KernelEvaluation, KernelMethod, DEFAULT_AUTO_TOLERANCE,
+    HeatKernel, KernelEvaluation, KernelMethod, DEFAULT_AUTO_TOLERANCE,
 };
-use riemannian_diffusion::manifold::DEFAULT_TOLERANCE;
+use riemannian_diffusion::manifold::MEMBERSHIP_TOLERANCE;
+use riemannian_diffusion::registry::heat_kernel;
 use riemannian_diffusion::{Error, Result};
 use std::fmt::Write as _;
 use std::fs::File;
@@ -51,7 +52,7 @@ pub fn run(args: &KernelArgs) -> Result<()> {
         ));
     }
     let kernel = heat_kernel(
-        args.manifold,
+        &args.manifold,
         args.method,
         args.tol.unwrap_or(DEFAULT_AUTO_TOLERANCE),
     )?;
@@ -401,7 +402,7 @@ fn parse_line(bytes: &[u8], k: usize, fields: &mut Vec<f64>) -> std::result::Res
 }
 
 /// Checks both points of a parsed line with the manifold's own test (tolerance
-/// [`DEFAULT_TOLERANCE`], the one the kernels apply), naming which point failed.
+/// [`MEMBERSHIP_TOLERANCE`], the one the kernels apply), naming which point failed.
 fn check_points(
     manifold: &dyn riemannian_diffusion::manifold::Manifold,
     fields: &[f64],
@@ -412,7 +413,7 @@ fn check_points(
         ("x", (k + 1, 2 * k), &fields[k..]),
     ] {
         manifold
-            .check_point(point, DEFAULT_TOLERANCE)
+            .check_point(point, MEMBERSHIP_TOLERANCE)
             .map_err(|e| format!("{name} (fields {}–{}): {e}", range.0, range.1))?;
     }
     Ok(())

@@ -37,7 +37,7 @@ pub fn main() -> ExitCode {
 fn parse_arguments() -> Cli {
     let command = Cli::command()
         .mut_subcommand("train", |c| {
-            c.after_help(commands::TRAIN_DEFAULTS.describe(true))
+            c.after_help(commands::train_defaults().describe(true))
         })
         .mut_subcommand("demo", |c| {
             c.after_help(commands::DEMO_DEFAULTS.describe(false))

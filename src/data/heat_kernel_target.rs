@@ -3,11 +3,11 @@
 
 use super::targets::Target;
 use crate::error::{check_time, Result};
-use crate::heat_kernel::auto_kernel;
 use crate::manifold::Manifold;
 use crate::mixture::HeatKernelMixture;
 use crate::random::{uniform, Rng};
-use crate::sampling::{auto_sampler, HeatKernelSampler};
+use crate::registry::{auto_kernel, auto_sampler};
+use crate::sampling::HeatKernelSampler;
 
 /// The equal-weight mixture `p(x) = (1/N) Σ_i p_t(c_i, x)` of heat kernels at a fixed time `t`
 /// around centres `c_i` (Brownian time, `∂_t p = ½Δp`; on `T^d` this is a mixture of isotropic
@@ -63,7 +63,7 @@ impl Target for HeatKernelMixtureTarget {
     fn name(&self) -> String {
         format!(
             "heat-kernel mixture on {} ({} centres, t = {})",
-            self.manifold().name(),
+            self.manifold().spec(),
             self.mixture.len(),
             self.time
         )
@@ -75,14 +75,14 @@ impl Target for HeatKernelMixtureTarget {
 
     /// `log p(x)`; NaN if the kernel cannot be evaluated (not expected for points on the
     /// manifold: the automatic kernels cover every `(t, x)`).
-    fn log_density(&self, x: &[f64]) -> f64 {
+    fn log_prob(&self, x: &[f64]) -> f64 {
         self.mixture.log_prob(x, self.time).unwrap_or(f64::NAN)
     }
 
     /// # Panics
     /// If the heat-kernel sampler fails at the target's (validated) time and centres, which
     /// would be a bug of the sampler.
-    fn sample_point(&self, rng: &mut Rng, out: &mut [f64]) {
+    fn sample(&self, rng: &mut Rng, out: &mut [f64]) {
         let n = self.manifold().ambient_dim();
         let count = self.mixture.len();
         let i = ((uniform(rng) * count as f64) as usize).min(count - 1);

@@ -11,7 +11,7 @@
 //!   [`HeatKernelMixtureTarget`] on every manifold with a heat kernel.
 //!
 //! A data set is a row-major buffer of points (one point per row, in the
-//! manifold's ambient coordinates, see `DESIGN.md`), wrapped in [`Dataset`].
+//! manifold's ambient coordinates, see [`crate::conventions`]), wrapped in [`Dataset`].
 
 pub mod earth;
 mod heat_kernel_target;
@@ -77,6 +77,32 @@ impl Dataset {
             ambient_dim,
             points,
         })
+    }
+
+    /// `n` exact draws of `target` from the data stream of the user seed,
+    /// [`derive_seed`](crate::random::derive_seed)`(seed, Purpose::Data)` (so the same user seed
+    /// can also steer the split, the initialisation and the batches without correlation).
+    ///
+    /// # Errors
+    /// As [`Target::sample_batch`].
+    pub fn sampled_from(
+        target: &dyn Target,
+        name: impl Into<String>,
+        n: usize,
+        seed: u64,
+    ) -> Result<Self> {
+        let dim = target.manifold().ambient_dim();
+        let mut points = vec![
+            0.0;
+            n.checked_mul(dim).ok_or_else(|| {
+                Error::invalid("n", n, "a number of points whose coordinates fit in memory")
+            })?
+        ];
+        target.sample_batch(
+            crate::random::derive_seed(seed, crate::random::Purpose::Data),
+            &mut points,
+        )?;
+        Dataset::new(name, dim, points)
     }
 
     /// Number of points.

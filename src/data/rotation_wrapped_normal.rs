@@ -2,7 +2,7 @@
 //!
 //! A wrapped normal `WN(μ, σ²)` on `SO(3)` is the law of `R = μ · expm(Ω)` where `Ω ∈ so(3)` is
 //! a Gaussian `N(0, σ² I₃)` in an orthonormal basis of the Lie algebra for the crate's metric
-//! `⟨A, B⟩ = ½ tr(AᵀB)` (`DESIGN.md`), i.e. `R = exp_μ(ξ)` with `ξ` a standard tangent Gaussian
+//! `⟨A, B⟩ = ½ tr(AᵀB)` ([`crate::conventions`]), i.e. `R = exp_μ(ξ)` with `ξ` a standard tangent Gaussian
 //! at `μ` scaled by `σ`. Its rotation angle away from `μ` is `θ = d(μ, R) = |Ω| mod` wrapping.
 //!
 //! # Density (w.r.t. the Riemannian volume, total `8π²`)
@@ -17,7 +17,7 @@
 //! `∫ p = 4π ∫_0^π Σ_k … dθ = ∫_{R³} N(0, σ²I) = 1`; unit test by quadrature.) This is the
 //! "wrapped normal" of RSGM's SO(3) mixtures; it is *not* the heat kernel (the isotropic
 //! Gaussian IGSO(3), [`crate::heat_kernel::auto_kernel`] at `t = σ²`), whose path sum
-//! (`DESIGN.md`) has the same images but the Jacobian factor to the power one,
+//! ([`crate::conventions`]) has the same images but the Jacobian factor to the power one,
 //! `((θ+2πk)/2) / sin(θ/2)`, and the factor `e^{|ρ|² t/2}`: the two densities differ by
 //! `O(θ² + σ²)` relative near the mean.
 //!
@@ -31,7 +31,7 @@
 use super::targets::{validate_weights, ComponentChooser, Target};
 use super::von_mises_fisher::log_sum_exp;
 use crate::error::{Error, Result};
-use crate::manifold::{Manifold, SpecialOrthogonal, DEFAULT_TOLERANCE};
+use crate::manifold::{Manifold, SpecialOrthogonal, MEMBERSHIP_TOLERANCE};
 use crate::random::Rng;
 use std::f64::consts::{PI, TAU};
 
@@ -105,14 +105,14 @@ impl RotationWrappedNormalMixture {
     /// [`Error::InvalidArgument`] for no components, a weight that is not finite and positive,
     /// or a standard deviation that is not finite and positive; [`Error::DimensionMismatch`],
     /// [`Error::NonFinite`] or [`Error::NotOnManifold`] for a mean that is not a rotation
-    /// (tolerance [`DEFAULT_TOLERANCE`]).
+    /// (tolerance [`MEMBERSHIP_TOLERANCE`]).
     pub fn new(components: Vec<RotationWrappedNormalComponent>) -> Result<Self> {
         let group = SpecialOrthogonal::new(3)?;
         let weights: Vec<f64> = components.iter().map(|c| c.weight).collect();
         let weights = validate_weights(&weights)?;
         let mut normalised = Vec::with_capacity(components.len());
         for (c, w) in components.into_iter().zip(&weights) {
-            group.check_point(&c.mean, DEFAULT_TOLERANCE)?;
+            group.check_point(&c.mean, MEMBERSHIP_TOLERANCE)?;
             if !(c.std.is_finite() && c.std > 0.0) {
                 return Err(Error::invalid(
                     "std",
@@ -154,7 +154,7 @@ impl Target for RotationWrappedNormalMixture {
     }
 
     /// Cost `O(J (1 + σ))` for `J` components (one rotation angle each).
-    fn log_density(&self, x: &[f64]) -> f64 {
+    fn log_prob(&self, x: &[f64]) -> f64 {
         let exps: Vec<f64> = self
             .components
             .iter()
@@ -165,7 +165,7 @@ impl Target for RotationWrappedNormalMixture {
         log_sum_exp(&exps)
     }
 
-    fn sample_point(&self, rng: &mut Rng, out: &mut [f64]) {
+    fn sample(&self, rng: &mut Rng, out: &mut [f64]) {
         let c = &self.components[self.chooser.choose(rng)];
         let mut xi = [0.0; 9];
         self.group.sample_tangent_normal(&c.mean, rng, &mut xi);

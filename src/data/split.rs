@@ -8,7 +8,7 @@
 //! so individual splits (not their distribution) differ from the paper's.
 
 use super::Dataset;
-use crate::random::{rng_from_seed, Rng};
+use crate::random::{derive_seed, rng_from_seed, Purpose, Rng};
 use rand::RngExt;
 
 /// The three parts of a split data set.
@@ -41,14 +41,15 @@ pub fn split_sizes(n: usize) -> (usize, usize, usize) {
     (train, val, n - train - val)
 }
 
-/// Splits `data` 80/10/10 by one random permutation drawn from `rng_from_seed(seed)`:
+/// Splits `data` 80/10/10 by one random permutation drawn from the split stream of the user
+/// seed, `rng_from_seed(derive_seed(seed, Purpose::Split))` ([`crate::random`]):
 /// the first `⌊0.8 N⌋` permuted rows are the training set, the next `⌊0.1 N⌋` the
 /// validation set, the rest the test set. Parts are named `<name>/train`, `/val`, `/test`.
 ///
 /// Deterministic in `seed`; cost `O(N)`.
 pub fn split_80_10_10(data: &Dataset, seed: u64) -> Split {
     let n = data.len();
-    let perm = random_permutation(n, &mut rng_from_seed(seed));
+    let perm = random_permutation(n, &mut rng_from_seed(derive_seed(seed, Purpose::Split)));
     let (train, val, _) = split_sizes(n);
     Split {
         train: data.select(format!("{}/train", data.name), &perm[..train]),

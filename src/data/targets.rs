@@ -7,8 +7,8 @@ use super::{
     VonMisesFisherComponent, VonMisesFisherMixture, WrappedNormalComponent, WrappedNormalMixture,
 };
 use crate::error::{Error, Result};
-use crate::heat_kernel::ManifoldSpec;
 use crate::manifold::Manifold;
+use crate::manifold::{CompactGroup, ManifoldSpec};
 use crate::random::{streams, Rng};
 use rayon::prelude::*;
 use std::f64::consts::PI;
@@ -18,7 +18,7 @@ use std::f64::consts::PI;
 pub const SAMPLE_CHUNK: usize = 256;
 
 /// A probability distribution on a manifold with an exact sampler and an exact log density
-/// (with respect to the Riemannian volume, `DESIGN.md`).
+/// (with respect to the Riemannian volume, [`crate::conventions`]).
 pub trait Target: Send + Sync + std::fmt::Debug {
     /// Human-readable description.
     fn name(&self) -> String;
@@ -30,51 +30,68 @@ pub trait Target: Send + Sync + std::fmt::Debug {
     ///
     /// # Panics
     /// May panic if `x.len() != manifold().ambient_dim()` (programming error).
-    fn log_density(&self, x: &[f64]) -> f64;
+    fn log_prob(&self, x: &[f64]) -> f64;
 
     /// Writes one exact draw into `out` (`manifold().ambient_dim()` reals).
-    fn sample_point(&self, rng: &mut Rng, out: &mut [f64]);
+    fn sample(&self, rng: &mut Rng, out: &mut [f64]);
 
-    /// `n` exact draws, row-major, deterministic in `seed` and independent of the thread
-    /// count (chunks of [`SAMPLE_CHUNK`] points, chunk `k` uses stream `k`, in parallel).
-    fn sample(&self, n: usize, seed: u64) -> Vec<f64> {
+    /// Fills the rows of `out` (`n × ambient_dim`, row-major) with `n` exact draws,
+    /// deterministic in `seed` and independent of the thread count (chunks of
+    /// [`SAMPLE_CHUNK`] points, chunk `k` uses stream `k` of `seed`, in parallel).
+    ///
+    /// # Errors
+    /// [`Error::DimensionMismatch`] if `out` is not a whole number of rows.
+    fn sample_batch(&self, seed: u64, out: &mut [f64]) -> Result<()> {
         let dim = self.manifold().ambient_dim();
-        let mut out = vec![0.0; n * dim];
-        let chunks = n.div_ceil(SAMPLE_CHUNK);
+        if out.len() % dim != 0 {
+            return Err(Error::DimensionMismatch {
+                what: "sample output (length must be a multiple of the ambient dimension)",
+                expected: dim * (out.len() / dim + 1),
+                found: out.len(),
+            });
+        }
+        let chunks = (out.len() / dim).div_ceil(SAMPLE_CHUNK);
         let rngs = streams(seed, chunks);
         out.par_chunks_mut(SAMPLE_CHUNK * dim)
             .zip(rngs)
             .for_each(|(chunk, mut rng)| {
                 for x in chunk.chunks_exact_mut(dim) {
-                    self.sample_point(&mut rng, x);
+                    self.sample(&mut rng, x);
                 }
             });
-        out
+        Ok(())
     }
 
-    /// `ln p` of every row of a row-major batch, in parallel.
+    /// `ln p` of every row of a row-major batch into `out` (one value per row), in parallel.
     ///
     /// # Errors
-    /// As [`crate::manifold::check_batch`] (tolerance [`crate::manifold::DEFAULT_TOLERANCE`]):
-    /// wrong length, non-finite entries, or points off the manifold.
-    fn log_density_batch(&self, points: &[f64]) -> Result<Vec<f64>> {
-        crate::manifold::check_batch(self.manifold(), points, crate::manifold::DEFAULT_TOLERANCE)?;
+    /// As [`crate::manifold::check_batch`] (tolerance [`crate::manifold::MEMBERSHIP_TOLERANCE`]):
+    /// wrong length, non-finite entries, or points off the manifold;
+    /// [`Error::DimensionMismatch`] if `out` is not one value per row.
+    fn log_prob_batch(&self, points: &[f64], out: &mut [f64]) -> Result<()> {
+        let rows = crate::manifold::check_batch(
+            self.manifold(),
+            points,
+            crate::manifold::MEMBERSHIP_TOLERANCE,
+        )?;
+        crate::error::check_len("log_prob output (one value per row)", out.len(), rows)?;
         let dim = self.manifold().ambient_dim();
-        Ok(points
-            .par_chunks(dim)
-            .map(|x| self.log_density(x))
-            .collect())
+        out.par_iter_mut()
+            .zip(points.par_chunks(dim))
+            .for_each(|(o, x)| *o = self.log_prob(x));
+        Ok(())
     }
 
     /// Negative mean log-likelihood `−(1/N) Σ ln p(x_i)` of a data set, in nats.
     ///
     /// # Errors
-    /// As [`Target::log_density_batch`]; [`Error::InvalidArgument`] for an empty data set.
+    /// As [`Target::log_prob_batch`]; [`Error::InvalidArgument`] for an empty data set.
     fn negative_log_likelihood(&self, data: &Dataset) -> Result<f64> {
         if data.is_empty() {
             return Err(Error::invalid("data set", &data.name, "at least one point"));
         }
-        let values = self.log_density_batch(&data.points)?;
+        let mut values = vec![0.0; data.len()];
+        self.log_prob_batch(&data.points, &mut values)?;
         Ok(-values.iter().sum::<f64>() / values.len() as f64)
     }
 }
@@ -191,7 +208,7 @@ pub fn builtin_wrapped_normal_mixture() -> WrappedNormalMixture {
 /// # Errors
 /// [`Error::InvalidArgument`] naming the unknown name and the accepted ones.
 pub fn builtin_target(name: &str) -> Result<Box<dyn Target>> {
-    builtin_target_on(name, default_target_manifold(name)?)
+    builtin_target_on(name, &default_target_manifold(name)?)
 }
 
 /// The manifold a built-in target lives on when none is given: `sphere:2` for `vmf-mixture`
@@ -221,7 +238,9 @@ pub fn target_manifolds(name: &str) -> &'static str {
     match name.trim().to_ascii_lowercase().as_str() {
         "vmf-mixture" => "sphere:D (any D >= 1)",
         "wrapped-normal-mixture" => "torus:D (any D >= 1) or so:3",
-        "heat-kernel-mixture" => "any of torus:D, sphere:D, so:N, su:N, u:N",
+        "heat-kernel-mixture" => {
+            "any of torus:D, sphere:D, so:N, su:N, u:N and their products (e.g. so:3*sphere:2)"
+        }
         _ => "none",
     }
 }
@@ -242,7 +261,7 @@ pub fn target_manifolds(name: &str) -> &'static str {
 /// # Errors
 /// [`Error::InvalidArgument`] for an unknown name, or a manifold the target is not defined on
 /// (the message names the target and the manifolds it supports).
-pub fn builtin_target_on(name: &str, manifold: ManifoldSpec) -> Result<Box<dyn Target>> {
+pub fn builtin_target_on(name: &str, manifold: &ManifoldSpec) -> Result<Box<dyn Target>> {
     let key = name.trim().to_ascii_lowercase();
     let mismatch = || {
         Error::invalid(
@@ -256,17 +275,19 @@ pub fn builtin_target_on(name: &str, manifold: ManifoldSpec) -> Result<Box<dyn T
     };
     match (key.as_str(), manifold) {
         ("vmf-mixture", ManifoldSpec::Sphere(2)) => Ok(Box::new(builtin_vmf_mixture())),
-        ("vmf-mixture", ManifoldSpec::Sphere(d)) => Ok(Box::new(builtin_vmf_mixture_on_sphere(d)?)),
+        ("vmf-mixture", ManifoldSpec::Sphere(d)) => {
+            Ok(Box::new(builtin_vmf_mixture_on_sphere(*d)?))
+        }
         ("wrapped-normal-mixture", ManifoldSpec::Torus(2)) => {
             Ok(Box::new(builtin_wrapped_normal_mixture()))
         }
         ("wrapped-normal-mixture", ManifoldSpec::Torus(d)) => {
-            Ok(Box::new(builtin_wrapped_normal_mixture_on_torus(d)?))
+            Ok(Box::new(builtin_wrapped_normal_mixture_on_torus(*d)?))
         }
-        ("wrapped-normal-mixture", ManifoldSpec::SpecialOrthogonal(3)) => {
+        ("wrapped-normal-mixture", ManifoldSpec::Group(CompactGroup::SpecialOrthogonal(3))) => {
             Ok(Box::new(builtin_rotation_wrapped_normal_mixture()))
         }
-        ("heat-kernel-mixture", spec) => Ok(Box::new(builtin_heat_kernel_mixture(spec)?)),
+        ("heat-kernel-mixture", spec) => Ok(Box::new(builtin_heat_kernel_mixture(spec.clone())?)),
         ("vmf-mixture" | "wrapped-normal-mixture", _) => Err(mismatch()),
         _ => Err(unknown_target(name)),
     }
@@ -337,7 +358,7 @@ pub const HEAT_KERNEL_MIXTURE_TIME: f64 = 0.1;
 /// # Errors
 /// [`Error::InvalidArgument`] for a spec below its family's minimum size.
 pub fn builtin_heat_kernel_mixture(spec: ManifoldSpec) -> Result<HeatKernelMixtureTarget> {
-    let manifold = spec.manifold()?;
+    let manifold = crate::registry::builtin().manifold(&spec)?;
     let n = manifold.ambient_dim();
     let mut rng = crate::random::rng_from_seed(0x5eed);
     let mut centres = vec![0.0; 3 * n];
@@ -716,13 +737,22 @@ mod tests {
             ("vmf-mixture", ManifoldSpec::Sphere(7)),
             ("wrapped-normal-mixture", ManifoldSpec::Torus(1)),
             ("wrapped-normal-mixture", ManifoldSpec::Torus(3)),
-            ("wrapped-normal-mixture", ManifoldSpec::SpecialOrthogonal(3)),
-            ("heat-kernel-mixture", ManifoldSpec::SpecialUnitary(2)),
-            ("heat-kernel-mixture", ManifoldSpec::Unitary(2)),
+            (
+                "wrapped-normal-mixture",
+                ManifoldSpec::Group(CompactGroup::SpecialOrthogonal(3)),
+            ),
+            (
+                "heat-kernel-mixture",
+                ManifoldSpec::Group(CompactGroup::SpecialUnitary(2)),
+            ),
+            (
+                "heat-kernel-mixture",
+                ManifoldSpec::Group(CompactGroup::Unitary(2)),
+            ),
             ("heat-kernel-mixture", ManifoldSpec::Sphere(5)),
         ] {
-            let target = builtin_target_on(name, spec).unwrap();
-            assert_eq!(target.manifold().name(), spec.manifold().unwrap().name());
+            let target = builtin_target_on(name, &spec).unwrap();
+            assert_eq!(target.manifold().spec(), spec);
             let xs = target.sample(100, 1);
             let lp = target.log_density_batch(&xs).unwrap();
             assert!(lp.iter().all(|v| v.is_finite()), "{name} on {spec}");
@@ -737,15 +767,21 @@ mod tests {
             ManifoldSpec::Torus(2)
         );
         // Mismatches name the target and the manifolds it supports.
-        let err = builtin_target_on("vmf-mixture", ManifoldSpec::SpecialOrthogonal(3))
-            .unwrap_err()
-            .to_string();
+        let err = builtin_target_on(
+            "vmf-mixture",
+            &ManifoldSpec::Group(CompactGroup::SpecialOrthogonal(3)),
+        )
+        .unwrap_err()
+        .to_string();
         assert!(err.contains("so:3") && err.contains("sphere:D"), "{err}");
-        let err = builtin_target_on("wrapped-normal-mixture", ManifoldSpec::SpecialUnitary(2))
-            .unwrap_err()
-            .to_string();
+        let err = builtin_target_on(
+            "wrapped-normal-mixture",
+            &ManifoldSpec::Group(CompactGroup::SpecialUnitary(2)),
+        )
+        .unwrap_err()
+        .to_string();
         assert!(err.contains("su:2") && err.contains("so:3"), "{err}");
-        assert!(builtin_target_on("nope", ManifoldSpec::Sphere(2)).is_err());
+        assert!(builtin_target_on("nope", &ManifoldSpec::Sphere(2)).is_err());
         // SO(3) means are well separated (≥ 2 rad, see the docs).
         let so3 = SpecialOrthogonal::new(3).unwrap();
         let t = builtin_rotation_wrapped_normal_mixture();

@@ -185,7 +185,7 @@ impl Target for VonMisesFisherMixture {
 
     /// `ln Σ_j exp(ln w_j + ln C_d(κ_j) + κ_j μ_j·x)` by log-sum-exp. Accuracy ≈ a few ulps
     /// of the largest exponent; cost `O(J (d + 1))` for `J` components.
-    fn log_density(&self, x: &[f64]) -> f64 {
+    fn log_prob(&self, x: &[f64]) -> f64 {
         let mut exponents = [0.0f64; 16];
         let mut heap = Vec::new();
         let exps: &mut [f64] = if self.components.len() <= 16 {
@@ -205,7 +205,7 @@ impl Target for VonMisesFisherMixture {
         log_sum_exp(exps)
     }
 
-    fn sample_point(&self, rng: &mut Rng, out: &mut [f64]) {
+    fn sample(&self, rng: &mut Rng, out: &mut [f64]) {
         let c = &self.components[self.chooser.choose(rng)];
         sample_vmf(&c.mean, c.kappa, rng, out);
     }

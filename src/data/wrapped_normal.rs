@@ -134,7 +134,7 @@ impl Target for WrappedNormalMixture {
 
     /// `ln Σ_j w_j Π_i WN(θ_i; μ_{ji}, σ_{ji}²)` by log-sum-exp over components; cost
     /// `O(J d (1 + σ))`.
-    fn log_density(&self, x: &[f64]) -> f64 {
+    fn log_prob(&self, x: &[f64]) -> f64 {
         let exps: Vec<f64> = self
             .components
             .iter()
@@ -149,7 +149,7 @@ impl Target for WrappedNormalMixture {
         log_sum_exp(&exps)
     }
 
-    fn sample_point(&self, rng: &mut Rng, out: &mut [f64]) {
+    fn sample(&self, rng: &mut Rng, out: &mut [f64]) {
         let c = &self.components[self.chooser.choose(rng)];
         for ((o, m), s) in out.iter_mut().zip(&c.mean).zip(&c.std) {
             *o = wrap_angle(m + s * standard_normal(rng));

@@ -2,7 +2,7 @@
 //! gradients in the torus coordinates, a stated truncation bound and a cached weight list.
 //!
 //! Conventions: [`crate::lie`] (torus coordinates `H`, Euclidean `⟨λ, H⟩`, Casimir
-//! `c_λ = |λ+ρ|² − |ρ|²`) and `DESIGN.md` (Brownian time, `p_t = S/Vol(G)`).
+//! `c_λ = |λ+ρ|² − |ρ|²`) and [`crate::conventions`] (Brownian time, `p_t = S/Vol(G)`).
 //!
 //! # The series
 //! `S(H) = Σ_λ d_λ χ_λ(e^H) e^{−c_λ t/2}`, so that `p_t(e^H) = S(H)/Vol(G)`. Conjugate irreps

@@ -1,7 +1,7 @@
 //! Heat kernels `p_t(x₀, x)` of `∂_t p = ½ Δ p` on tori, spheres and the compact Lie groups
 //! SO(n), SU(n), U(n), with their scores.
 //!
-//! Conventions (binding, `DESIGN.md`): `t` is Brownian time (flat space: `p_t = N(x₀, tI)`,
+//! Conventions (binding, [`crate::conventions`]): `t` is Brownian time (flat space: `p_t = N(x₀, tI)`,
 //! eigen factors `e^{−λt/2}`); densities are w.r.t. the Riemannian volume; the score is the
 //! Riemannian gradient `∇_x log p_t(x₀, x)` w.r.t. the second argument, as an ambient tangent vector.
 //!
@@ -14,8 +14,9 @@
 //! | [`ProductHeatKernel`] (`M₁ × … × M_k`) | the product of the factors' kernels (each with its own method) |
 //! | [`GroupHeatKernel`] (SO(n), SU(n), U(n), class function of the maximal-torus coordinates) | [`GroupMethod::CharacterExpansion`] ([`CharacterSeries`]), [`GroupMethod::SumOverPaths`] (lattice paths, wall-regularised), [`GroupMethod::Varadhan`], [`GroupMethod::SchwingerDeWitt`], [`GroupMethod::Auto`] |
 //!
-//! [`heat_kernel`] builds any of them from a typed [`ManifoldSpec`] and [`KernelMethod`]
-//! (the names `rdiff kernel` accepts); [`auto_kernel`] gives the `Auto` kernel of a manifold.
+//! [`crate::registry::Registry::heat_kernel`] builds any of them from a manifold and a
+//! [`KernelMethod`] (the names `rdiff kernel` accepts); [`crate::registry::auto_kernel`] gives
+//! the `Auto` kernel of a manifold.
 //!
 //! Every evaluation reports the number of series terms (or quadrature nodes) it used in
 //! [`KernelEvaluation::terms`]. The formulas, their derivations, accuracy and cost are documented
@@ -36,9 +37,9 @@ pub mod even_sphere;
 pub mod gegenbauer;
 pub mod group;
 pub mod hopf;
+pub mod method;
 pub mod odd_sphere;
 pub mod product;
-pub mod select;
 pub mod sphere;
 pub mod sphere3;
 pub mod torus;
@@ -46,17 +47,14 @@ pub mod torus;
 pub use character_series::{CharacterSeries, CharacterSum};
 pub use circle::{circle_log_prob, MAX_FOURIER_TERMS};
 pub use gegenbauer::{EIGEN_MAX_RELATIVE_ERROR, MAX_GEGENBAUER_TERMS};
-pub use group::{CompactLieGroup, GroupHeatKernel, GroupMethod};
+pub use group::{GroupHeatKernel, GroupMethod};
+pub use method::{check_auto_tolerance, KernelMethod, DEFAULT_AUTO_TOLERANCE, MIN_AUTO_TOLERANCE};
 pub use product::ProductHeatKernel;
-pub use select::{
-    check_auto_tolerance, heat_kernel, KernelMethod, ManifoldSpec, DEFAULT_AUTO_TOLERANCE,
-    MAX_AMBIENT_DIM, MIN_AUTO_TOLERANCE,
-};
 pub use sphere::{SphereHeatKernel, SphereMethod};
 pub use torus::{TorusHeatKernel, TorusMethod};
 
 use crate::error::{check_len, check_time, Error, Result};
-use crate::manifold::{Manifold, DEFAULT_TOLERANCE};
+use crate::manifold::{Manifold, MEMBERSHIP_TOLERANCE};
 use rayon::prelude::*;
 
 /// The value of `log p_t(x₀, x)` and the number of terms the estimator summed.
@@ -85,7 +83,7 @@ pub const BATCH_CHUNK_ROWS: usize = 256;
 /// A heat kernel `p_t(x₀, x)` of `∂_t p = ½ Δ p` on a manifold, with its score.
 ///
 /// Implementations validate their input: `t` must be finite and `> 0`, points must have the
-/// ambient length and lie on the manifold to within [`DEFAULT_TOLERANCE`].
+/// ambient length and lie on the manifold to within [`MEMBERSHIP_TOLERANCE`].
 pub trait HeatKernel: Send + Sync {
     /// The manifold the kernel lives on.
     fn manifold(&self) -> &dyn Manifold;
@@ -233,23 +231,6 @@ pub(crate) fn time(t: &[f64], i: usize) -> f64 {
 /// Validates `(x0, x, t)` for a kernel on `manifold`.
 pub(crate) fn check_inputs(manifold: &dyn Manifold, x0: &[f64], x: &[f64], t: f64) -> Result<()> {
     check_time(t)?;
-    manifold.check_point(x0, DEFAULT_TOLERANCE)?;
-    manifold.check_point(x, DEFAULT_TOLERANCE)
-}
-
-/// The `Auto` heat kernel (tolerance [`DEFAULT_AUTO_TOLERANCE`]) of a torus, sphere, SO(n),
-/// SU(n) or U(n) built by this crate, identified by [`ManifoldSpec::of`], or of a
-/// [`crate::manifold::Product`] of those ([`ProductHeatKernel`], factor by factor).
-///
-/// # Errors
-/// [`Error::InvalidArgument`] for any other manifold (user-defined manifolds).
-pub fn auto_kernel(manifold: &dyn Manifold) -> Result<Box<dyn HeatKernel>> {
-    if manifold.factors().is_some() {
-        return Ok(Box::new(ProductHeatKernel::auto(manifold)?));
-    }
-    heat_kernel(
-        ManifoldSpec::of(manifold)?,
-        KernelMethod::Auto,
-        DEFAULT_AUTO_TOLERANCE,
-    )
+    manifold.check_point(x0, MEMBERSHIP_TOLERANCE)?;
+    manifold.check_point(x, MEMBERSHIP_TOLERANCE)
 }

@@ -10,7 +10,7 @@
 //! Accuracy and cost are those of the factor kernels (summed); `terms` is the sum of the
 //! factors' term counts.
 
-use super::{auto_kernel, check_inputs, HeatKernel, KernelEvaluation, ManifoldSpec};
+use super::{check_inputs, HeatKernel, KernelEvaluation};
 use crate::error::{check_len, Error, Result};
 use crate::manifold::{Manifold, Product};
 
@@ -20,28 +20,42 @@ pub struct ProductHeatKernel {
     kernels: Vec<Box<dyn HeatKernel>>,
 }
 
-impl ProductHeatKernel {
-    /// The product of the given factor kernels, on the product of their manifolds (in order).
-    ///
-    /// # Errors
-    /// [`Error::InvalidArgument`] if `kernels` is empty, or a factor's manifold is not one this
-    /// crate can rebuild (a torus, sphere, SO(n), SU(n), U(n) or a product of those).
-    pub fn new(kernels: Vec<Box<dyn HeatKernel>>) -> Result<Self> {
-        if kernels.is_empty() {
-            return Err(Error::invalid("kernels", 0, "at least one factor kernel"));
+/// Checks that `parts[i]`'s manifold is factor `i` of `product` (equal specs), one part per factor.
+///
+/// # Errors
+/// [`Error::DimensionMismatch`] for a wrong number of parts; [`Error::InvalidArgument`] naming
+/// the first factor whose part lives on another manifold.
+pub(crate) fn check_factor_parts<'a>(
+    product: &Product,
+    what: &'static str,
+    parts: impl ExactSizeIterator<Item = &'a dyn Manifold>,
+) -> Result<()> {
+    check_len(what, parts.len(), product.factors().len())?;
+    for (i, (part, factor)) in parts.zip(product.factors()).enumerate() {
+        if part.spec() != factor.spec() {
+            return Err(Error::invalid(
+                what,
+                format!("factor {i} on {}", part.spec()),
+                format!("one per factor, factor {i} on {}", factor.spec()),
+            ));
         }
-        Ok(ProductHeatKernel {
-            product: product_of(kernels.iter().map(|k| k.manifold()))?,
-            kernels,
-        })
     }
+    Ok(())
+}
 
-    /// The `Auto` kernel of every factor of `product` ([`auto_kernel`]).
+impl ProductHeatKernel {
+    /// The product of the factor kernels `kernels[i]` on the factors of `product` (in order).
     ///
     /// # Errors
-    /// As [`auto_kernel`] for a factor.
-    pub fn auto(product: &dyn Manifold) -> Result<Self> {
-        Self::new(map_factors(product, auto_kernel)?)
+    /// [`Error::DimensionMismatch`] unless there is one kernel per factor;
+    /// [`Error::InvalidArgument`] if a kernel's manifold differs from its factor (by spec).
+    pub fn new(product: Product, kernels: Vec<Box<dyn HeatKernel>>) -> Result<Self> {
+        check_factor_parts(
+            &product,
+            "factor kernels",
+            kernels.iter().map(|k| k.manifold()),
+        )?;
+        Ok(ProductHeatKernel { product, kernels })
     }
 
     /// The factor kernels, in order.
@@ -73,40 +87,6 @@ impl ProductHeatKernel {
         }
         Ok(total)
     }
-}
-
-/// A fresh boxed copy of a manifold built by this crate (products rebuilt factor by factor).
-fn rebuild_manifold(manifold: &dyn Manifold) -> Result<Box<dyn Manifold>> {
-    match manifold.factors() {
-        Some(_) => Ok(Box::new(Product::new(map_factors(
-            manifold,
-            rebuild_manifold,
-        )?)?)),
-        None => ManifoldSpec::of(manifold)?.manifold(),
-    }
-}
-
-/// The [`Product`] of fresh copies of `factors` (in order), for per-factor kernels and samplers
-/// that must own the manifold they report.
-///
-/// # Errors
-/// [`Error::InvalidArgument`] for no factors, or a factor this crate cannot rebuild.
-pub(crate) fn product_of<'a>(factors: impl Iterator<Item = &'a dyn Manifold>) -> Result<Product> {
-    Product::new(factors.map(rebuild_manifold).collect::<Result<Vec<_>>>()?)
-}
-
-/// `f` applied to every factor of the product `manifold`, in order.
-///
-/// # Errors
-/// [`Error::InvalidArgument`] if `manifold` is not a product; the first error of `f`.
-pub(crate) fn map_factors<T>(
-    manifold: &dyn Manifold,
-    f: impl Fn(&dyn Manifold) -> Result<T>,
-) -> Result<Vec<T>> {
-    let factors = manifold.factors().ok_or_else(|| {
-        Error::invalid("manifold", manifold.name(), "a product manifold (Product)")
-    })?;
-    factors.iter().map(|m| f(m.as_ref())).collect()
 }
 
 impl HeatKernel for ProductHeatKernel {

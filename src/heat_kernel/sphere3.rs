@@ -5,7 +5,7 @@
 //! `p_t(ψ) = e^{t/2} (2πt)^{−3/2} Σ_{k∈Z} (ψ + 2πk)/sin ψ · e^{−(ψ+2πk)²/2t}`,
 //!
 //! (Poisson summation of the eigen series `(1/2π²) Σ_n n e^{−(n²−1)t/2} sin nψ / sin ψ`, or
-//! the Lie-group path sum of `DESIGN.md` with `|ρ|² = 1`). The individual terms are singular at
+//! the Lie-group path sum of [`crate::conventions`] with `|ρ|² = 1`). The individual terms are singular at
 //! ψ = 0 and ψ = π; they are paired so that every evaluated expression is regular:
 //!
 //! * ψ ≤ π/2 (pairs `±k` about 0, `a = 2πk`, `y = 2aψ/t`, `E± = e^{−a(a∓2ψ)/2t}`):

@@ -2,7 +2,7 @@
 //!
 //! This module is the reference for the conventions used by the Lie-group heat-kernel
 //! estimators: every quantity is expressed in the coordinates of the maximal torus that
-//! match the binding metrics of `DESIGN.md`.
+//! match the binding metrics of [`crate::conventions`].
 //!
 //! # Torus coordinates and metric
 //!
@@ -78,7 +78,7 @@
 //! (summing to `2πk`) into `t` (summing to 0).
 //!
 //! # Sum over paths (verified)
-//! With these conventions the formula of `DESIGN.md` holds with **no extra constant** for
+//! With these conventions the formula of [`crate::conventions`] holds with **no extra constant** for
 //! densities w.r.t. the Riemannian volume, for simply connected and non-simply-connected
 //! groups alike (Γ = ker exp, including SO(n) and U(n)):
 //!
@@ -108,6 +108,51 @@ pub enum CompactGroup {
     Unitary(usize),
     /// SO(n), n ≥ 2: Cartan type B_m for n = 2m+1, D_m for n = 2m.
     SpecialOrthogonal(usize),
+}
+
+impl CompactGroup {
+    /// The matrix size `n`.
+    pub fn n(self) -> usize {
+        match self {
+            CompactGroup::SpecialUnitary(n)
+            | CompactGroup::Unitary(n)
+            | CompactGroup::SpecialOrthogonal(n) => n,
+        }
+    }
+
+    /// `true` for SU(n) and U(n) (complex matrices).
+    pub fn is_complex(self) -> bool {
+        !matches!(self, CompactGroup::SpecialOrthogonal(_))
+    }
+
+    /// The smallest admissible matrix size: 2 for SO(n) and SU(n), 1 for U(n).
+    pub fn minimum_n(self) -> usize {
+        match self {
+            CompactGroup::Unitary(_) => 1,
+            CompactGroup::SpecialUnitary(_) | CompactGroup::SpecialOrthogonal(_) => 2,
+        }
+    }
+
+    /// Real dimension of the group: `n(n−1)/2` (SO), `n² − 1` (SU), `n²` (U).
+    pub fn dim(self) -> usize {
+        let n = self.n();
+        match self {
+            CompactGroup::SpecialOrthogonal(_) => n * n.saturating_sub(1) / 2,
+            CompactGroup::SpecialUnitary(_) => (n * n).saturating_sub(1),
+            CompactGroup::Unitary(_) => n * n,
+        }
+    }
+
+    /// Reals per point in ambient coordinates: `n²` (SO, row-major), `2n²` (SU, U: each entry
+    /// as `re, im`); saturates instead of overflowing for absurd sizes.
+    pub fn ambient_dim(self) -> usize {
+        let n2 = self.n().saturating_mul(self.n());
+        if self.is_complex() {
+            n2.saturating_mul(2)
+        } else {
+            n2
+        }
+    }
 }
 
 /// Cartan type of the semisimple part of the group.

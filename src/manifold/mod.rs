@@ -1,17 +1,31 @@
 //! Riemannian manifolds in ambient coordinates.
 //!
-//! A point is a slice of [`Manifold::ambient_dim`] reals (see the table in the
-//! crate docs); a batch is a row-major buffer of such rows. Tangent vectors and
-//! scores use the same ambient coordinates, and [`Manifold::inner`] is the
-//! binding metric of `DESIGN.md` (flat on tori, round on spheres).
+//! A point is a slice of [`Manifold::ambient_dim`] reals (see the table in
+//! [`crate::conventions`]); a batch is a row-major buffer of such rows. Tangent vectors and
+//! scores use the same ambient coordinates, and [`Manifold::inner`] is the metric of
+//! [`crate::conventions`] (flat on tori, round on spheres, `½tr(AᵀB)` on SO(n), `Re tr(XᴴY)` on
+//! SU(n) and U(n)).
+//!
+//! What a manifold *is* is typed: [`Manifold::spec`] returns its [`ManifoldSpec`], and the
+//! facts numerical code needs ([`CoordinateKind`], [`MetricForm`], [`TangentProjection`]) are
+//! declared through the trait, never recovered from a name.
 
+mod capabilities;
 mod product;
+mod spec;
 mod special_orthogonal;
 mod sphere;
 mod torus;
 mod unitary;
 
+pub use crate::lie::CompactGroup;
+pub use capabilities::{
+    push_block, CoordinateBlock, CoordinateKind, MetricForm, TangentProjection,
+};
 pub use product::Product;
+pub use spec::{
+    CustomName, ManifoldSpec, BUILTIN_FAMILIES, MAX_AMBIENT_DIM, MAX_FACTORS, SPEC_FORMS,
+};
 pub use special_orthogonal::SpecialOrthogonal;
 pub use sphere::Sphere;
 pub use torus::Torus;
@@ -20,9 +34,13 @@ pub use unitary::{SpecialUnitary, Unitary};
 use crate::error::{check_len, Error, Result};
 use crate::random::{standard_normal, Rng};
 use rayon::prelude::*;
+use std::sync::Arc;
 
-/// Default tolerance of membership checks on user input.
-pub const DEFAULT_TOLERANCE: f64 = 1e-6;
+/// Tolerance of the membership checks ([`Manifold::check_point`]) applied to user input by
+/// every entry point of the crate: a point is accepted if it satisfies its manifold's
+/// constraints to within `1e-6` (e.g. `||x| − 1| ≤ 1e-6` on a sphere), loose enough for points
+/// written with 7 significant digits, tight enough that no estimator is affected.
+pub const MEMBERSHIP_TOLERANCE: f64 = 1e-6;
 
 /// A Riemannian manifold embedded in (or parametrised by) `R^ambient_dim`.
 ///
@@ -30,8 +48,10 @@ pub const DEFAULT_TOLERANCE: f64 = 1e-6;
 /// mismatch (a programming error inside the library); user input is validated
 /// with [`Manifold::check_point`] / [`check_batch`] first.
 pub trait Manifold: Send + Sync + std::fmt::Debug {
-    /// Human-readable name, e.g. `Sphere(2)`.
-    fn name(&self) -> String;
+    /// What this manifold is: its typed identity (e.g. `ManifoldSpec::Sphere(2)`, printed
+    /// `sphere:2`). Two manifolds with equal specs must have the same points, metric and heat
+    /// kernel; a user manifold returns a [`ManifoldSpec::Custom`] name of its own.
+    fn spec(&self) -> ManifoldSpec;
     /// Intrinsic dimension.
     fn dim(&self) -> usize;
     /// Number of reals per point (and per tangent vector).
@@ -66,8 +86,31 @@ pub trait Manifold: Send + Sync + std::fmt::Debug {
     ///
     /// Lets generic code (heat kernels, samplers) treat a product factor by factor without
     /// downcasting: the heat kernel of a product is the product of the factors' kernels.
-    fn factors(&self) -> Option<&[Box<dyn Manifold>]> {
+    fn factors(&self) -> Option<&[Arc<dyn Manifold>]> {
         None
+    }
+
+    /// How the ambient coordinates behave, as consecutive blocks covering all
+    /// [`Manifold::ambient_dim`] coordinates (default: one [`CoordinateKind::Embedded`] block;
+    /// tori: one [`CoordinateKind::Angles`] block; products: the factors' blocks in order).
+    fn coordinate_blocks(&self) -> Vec<CoordinateBlock> {
+        vec![CoordinateBlock {
+            kind: CoordinateKind::Embedded,
+            len: self.ambient_dim(),
+        }]
+    }
+
+    /// The form of the metric [`Manifold::inner`] in ambient coordinates (default
+    /// [`MetricForm::General`], which the score-matching losses refuse; every manifold of the
+    /// crate declares a constant one).
+    fn metric_form(&self) -> MetricForm {
+        MetricForm::General
+    }
+
+    /// The form of [`Manifold::project_tangent`] (default [`TangentProjection::Generic`],
+    /// always correct; the specific forms make exact divergences cheaper).
+    fn tangent_projection(&self) -> TangentProjection {
+        TangentProjection::Generic
     }
 
     /// A standard Gaussian tangent vector at `x` (covariance = identity in the metric).
@@ -159,4 +202,36 @@ pub fn project_tangent_batch(manifold: &dyn Manifold, x: &[f64], v: &[f64], out:
 
 pub(crate) fn require_len(what: &'static str, x: &[f64], n: usize) -> Result<()> {
     check_len(what, x.len(), n)
+}
+
+impl CompactGroup {
+    /// The manifold of this group: [`SpecialOrthogonal`], [`SpecialUnitary`] or [`Unitary`].
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] if `n` is below the family's minimum.
+    pub fn manifold(self) -> Result<Arc<dyn Manifold>> {
+        Ok(match self {
+            CompactGroup::SpecialOrthogonal(n) => Arc::new(SpecialOrthogonal::new(n)?),
+            CompactGroup::SpecialUnitary(n) => Arc::new(SpecialUnitary::new(n)?),
+            CompactGroup::Unitary(n) => Arc::new(Unitary::new(n)?),
+        })
+    }
+}
+
+impl From<SpecialOrthogonal> for CompactGroup {
+    fn from(g: SpecialOrthogonal) -> Self {
+        CompactGroup::SpecialOrthogonal(g.n())
+    }
+}
+
+impl From<SpecialUnitary> for CompactGroup {
+    fn from(g: SpecialUnitary) -> Self {
+        CompactGroup::SpecialUnitary(g.n())
+    }
+}
+
+impl From<Unitary> for CompactGroup {
+    fn from(g: Unitary) -> Self {
+        CompactGroup::Unitary(g.n())
+    }
 }

@@ -1,15 +1,23 @@
 //! Products of manifolds (e.g. lattice gauge fields `SU(3)^{L×L}`).
 
-use super::{require_len, Manifold};
+use super::{
+    push_block, require_len, CoordinateBlock, Manifold, ManifoldSpec, MetricForm, TangentProjection,
+};
 use crate::error::{Error, Result};
 use crate::random::Rng;
+use std::sync::Arc;
 
 /// The Riemannian product `M₁ × … × M_k`: coordinates concatenated, metric the sum of the
 /// factors' metrics, geodesics componentwise, `d² = Σ d_i²`, `log Vol = Σ log Vol_i`, uniform
 /// sampling factor by factor, tangent basis block-diagonal (the factors' bases, zero-padded).
-#[derive(Debug)]
+///
+/// The factors are shared (`Arc`), so kernels and samplers built per factor refer to the same
+/// manifold objects as the product. Its [`Manifold::spec`] is the flat
+/// [`ManifoldSpec::Product`] of the factors' specs (a product of products is the product of
+/// all their factors, with the same coordinates in the same order).
+#[derive(Clone, Debug)]
 pub struct Product {
-    factors: Vec<Box<dyn Manifold>>,
+    factors: Vec<Arc<dyn Manifold>>,
     /// Start of each factor in the ambient coordinates (length `k + 1`).
     offsets: Vec<usize>,
     /// Start of each factor's rows in the tangent basis (length `k + 1`).
@@ -21,7 +29,7 @@ impl Product {
     ///
     /// # Errors
     /// [`Error::InvalidArgument`] if `factors` is empty.
-    pub fn new(factors: Vec<Box<dyn Manifold>>) -> Result<Self> {
+    pub fn new(factors: Vec<Arc<dyn Manifold>>) -> Result<Self> {
         if factors.is_empty() {
             return Err(Error::invalid("factors", 0, "at least one factor manifold"));
         }
@@ -38,23 +46,19 @@ impl Product {
         })
     }
 
-    /// The power `M^k` (`k` copies of `m`).
+    /// The power `M^k` (`k` copies of `m`, sharing one `Arc`).
     ///
     /// # Errors
     /// [`Error::InvalidArgument`] if `k == 0`.
-    pub fn power<M: Manifold + Clone + 'static>(m: M, k: usize) -> Result<Self> {
+    pub fn power(m: Arc<dyn Manifold>, k: usize) -> Result<Self> {
         if k == 0 {
             return Err(Error::invalid("k", k, "a power k >= 1"));
         }
-        Product::new(
-            (0..k)
-                .map(|_| Box::new(m.clone()) as Box<dyn Manifold>)
-                .collect(),
-        )
+        Product::new(vec![m; k])
     }
 
     /// The factors, in order.
-    pub fn factors(&self) -> &[Box<dyn Manifold>] {
+    pub fn factors(&self) -> &[Arc<dyn Manifold>] {
         &self.factors
     }
 
@@ -68,21 +72,71 @@ impl Product {
 }
 
 impl Manifold for Product {
-    fn factors(&self) -> Option<&[Box<dyn Manifold>]> {
+    fn factors(&self) -> Option<&[Arc<dyn Manifold>]> {
         Some(&self.factors)
     }
 
-    /// `M^k` when all factor names agree, otherwise `M₁ × M₂ × …`.
-    fn name(&self) -> String {
-        let first = self.factors[0].name();
-        if self.factors.len() > 1 && self.factors.iter().all(|f| f.name() == first) {
-            format!("{first}^{}", self.factors.len())
+    /// The flat product of the factors' specs (one factor: that factor's spec).
+    fn spec(&self) -> ManifoldSpec {
+        ManifoldSpec::product(self.factors.iter().map(|f| f.spec()).collect())
+            .expect("a product has at least one factor")
+    }
+
+    /// The factors' blocks in order (adjacent blocks of one kind merged).
+    fn coordinate_blocks(&self) -> Vec<CoordinateBlock> {
+        let mut blocks = Vec::new();
+        for f in &self.factors {
+            for b in f.coordinate_blocks() {
+                push_block(&mut blocks, b);
+            }
+        }
+        blocks
+    }
+
+    /// [`MetricForm::ScaledEuclidean`] if every factor has the same scale, else
+    /// [`MetricForm::ConstantDiagonal`] with each factor's weights on its coordinates if every
+    /// factor's metric is constant and diagonal, else [`MetricForm::General`].
+    fn metric_form(&self) -> MetricForm {
+        let forms: Vec<MetricForm> = self.factors.iter().map(|f| f.metric_form()).collect();
+        if let MetricForm::ScaledEuclidean(c) = forms[0] {
+            if forms.iter().all(|m| *m == MetricForm::ScaledEuclidean(c)) {
+                return MetricForm::ScaledEuclidean(c);
+            }
+        }
+        let mut weights = Vec::with_capacity(self.ambient_dim());
+        for (f, form) in self.factors.iter().zip(&forms) {
+            match form.diagonal(f.ambient_dim()) {
+                Some(w) => weights.extend(w),
+                None => return MetricForm::General,
+            }
+        }
+        MetricForm::ConstantDiagonal(weights)
+    }
+
+    /// [`TangentProjection::Identity`] if every factor's is; for a power `M^k` of a
+    /// [`TangentProjection::Radial`] or [`TangentProjection::MinimalInSphere`] factor,
+    /// `MinimalInSphere` (a product of `k` copies of a minimal `d`-submanifold of the sphere of
+    /// radius `R` is minimal of dimension `kd` in the sphere of radius `√k R`, with the same
+    /// `d/R²`); otherwise [`TangentProjection::Generic`].
+    fn tangent_projection(&self) -> TangentProjection {
+        let forms: Vec<TangentProjection> = self
+            .factors
+            .iter()
+            .map(|f| f.tangent_projection())
+            .collect();
+        if forms.iter().all(|p| *p == TangentProjection::Identity) {
+            return TangentProjection::Identity;
+        }
+        let first = self.factors[0].spec();
+        let power = self.factors.iter().all(|f| f.spec() == first);
+        let round = matches!(
+            forms[0],
+            TangentProjection::Radial | TangentProjection::MinimalInSphere
+        );
+        if power && round {
+            TangentProjection::MinimalInSphere
         } else {
-            self.factors
-                .iter()
-                .map(|f| f.name())
-                .collect::<Vec<_>>()
-                .join(" × ")
+            TangentProjection::Generic
         }
     }
     fn dim(&self) -> usize {
@@ -101,7 +155,7 @@ impl Manifold for Product {
                         detail,
                         tolerance,
                     } => Error::NotOnManifold {
-                        manifold: self.name(),
+                        manifold: self.spec().to_string(),
                         detail: format!("factor {i} ({manifold}): {detail}"),
                         tolerance,
                     },

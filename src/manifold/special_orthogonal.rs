@@ -1,6 +1,8 @@
 //! The special orthogonal group `SO(n)` with the bi-invariant metric `⟨A, B⟩ = ½ tr(AᵀB)`.
 
-use super::{check_finite, require_len, Manifold};
+use super::{
+    check_finite, require_len, CompactGroup, Manifold, ManifoldSpec, MetricForm, TangentProjection,
+};
 use crate::error::{Error, Result};
 use crate::linalg::{
     determinant_real, expm_real_into, expm_skew3, logm_special_orthogonal_into,
@@ -13,7 +15,7 @@ use std::f64::consts::PI;
 
 /// `SO(n) = {Q ∈ R^{n×n} : QᵀQ = I, det Q = 1}`, `n ≥ 2`, as row-major `n²` ambient reals.
 ///
-/// - **Metric** `⟨A, B⟩ = ½ tr(AᵀB) = ½ Σ a_ij b_ij` (DESIGN.md): on SO(3) the distance to the
+/// - **Metric** `⟨A, B⟩ = ½ tr(AᵀB) = ½ Σ a_ij b_ij` ([`crate::conventions`]): on SO(3) the distance to the
 ///   identity is the rotation angle. Tangent space at `x`: `{xΩ : Ωᵀ = −Ω}`; orthogonal
 ///   projection `v ↦ x·skew(xᵀv)`, `skew(M) = (M − Mᵀ)/2` (the metric is a multiple of the
 ///   Euclidean one, so the Euclidean projection is orthogonal). Orthonormal basis
@@ -112,8 +114,14 @@ impl SpecialOrthogonal {
 }
 
 impl Manifold for SpecialOrthogonal {
-    fn name(&self) -> String {
-        format!("SO({})", self.n)
+    fn spec(&self) -> ManifoldSpec {
+        ManifoldSpec::Group(CompactGroup::SpecialOrthogonal(self.n))
+    }
+    fn metric_form(&self) -> MetricForm {
+        MetricForm::ScaledEuclidean(0.5)
+    }
+    fn tangent_projection(&self) -> TangentProjection {
+        TangentProjection::MinimalInSphere
     }
     fn dim(&self) -> usize {
         self.n * (self.n - 1) / 2
@@ -136,7 +144,7 @@ impl Manifold for SpecialOrthogonal {
             .sqrt();
         if defect > tol {
             return Err(Error::NotOnManifold {
-                manifold: self.name(),
+                manifold: self.spec().to_string(),
                 detail: format!("‖xᵀx − I‖_F = {defect:e}, expected 0 (not orthogonal)"),
                 tolerance: tol,
             });
@@ -144,7 +152,7 @@ impl Manifold for SpecialOrthogonal {
         let det = determinant_real(x, n);
         if (det - 1.0).abs() > tol {
             return Err(Error::NotOnManifold {
-                manifold: self.name(),
+                manifold: self.spec().to_string(),
                 detail: format!("det x = {det}, expected 1"),
                 tolerance: tol,
             });

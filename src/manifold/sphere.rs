@@ -1,6 +1,6 @@
 //! The unit sphere `S^d ⊂ R^{d+1}`.
 
-use super::{check_finite, require_len, Manifold};
+use super::{check_finite, require_len, Manifold, ManifoldSpec, MetricForm, TangentProjection};
 use crate::error::{Error, Result};
 use crate::random::{standard_normal, Rng};
 use statrs::function::gamma::ln_gamma;
@@ -60,8 +60,14 @@ impl Sphere {
 }
 
 impl Manifold for Sphere {
-    fn name(&self) -> String {
-        format!("Sphere({})", self.dim)
+    fn spec(&self) -> ManifoldSpec {
+        ManifoldSpec::Sphere(self.dim)
+    }
+    fn metric_form(&self) -> MetricForm {
+        MetricForm::ScaledEuclidean(1.0)
+    }
+    fn tangent_projection(&self) -> TangentProjection {
+        TangentProjection::Radial
     }
     fn dim(&self) -> usize {
         self.dim
@@ -75,7 +81,7 @@ impl Manifold for Sphere {
         let norm = dot(x, x).sqrt();
         if (norm - 1.0).abs() > tol {
             return Err(Error::NotOnManifold {
-                manifold: self.name(),
+                manifold: self.spec().to_string(),
                 detail: format!("|x| = {norm}, expected 1"),
                 tolerance: tol,
             });

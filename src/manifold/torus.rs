@@ -1,6 +1,9 @@
 //! The flat torus `T^d = [0, 2π)^d`.
 
-use super::{check_finite, require_len, Manifold};
+use super::{
+    check_finite, require_len, CoordinateBlock, CoordinateKind, Manifold, ManifoldSpec, MetricForm,
+    TangentProjection,
+};
 use crate::error::{Error, Result};
 use crate::random::{standard_normal, uniform, Rng};
 use std::f64::consts::{PI, TAU};
@@ -50,8 +53,20 @@ pub fn wrap_difference(a: f64) -> f64 {
 }
 
 impl Manifold for Torus {
-    fn name(&self) -> String {
-        format!("Torus({})", self.dim)
+    fn spec(&self) -> ManifoldSpec {
+        ManifoldSpec::Torus(self.dim)
+    }
+    fn coordinate_blocks(&self) -> Vec<CoordinateBlock> {
+        vec![CoordinateBlock {
+            kind: CoordinateKind::Angles,
+            len: self.dim,
+        }]
+    }
+    fn metric_form(&self) -> MetricForm {
+        MetricForm::ScaledEuclidean(1.0)
+    }
+    fn tangent_projection(&self) -> TangentProjection {
+        TangentProjection::Identity
     }
     fn dim(&self) -> usize {
         self.dim
@@ -64,7 +79,7 @@ impl Manifold for Torus {
         check_finite("torus point", x)?;
         if let Some(i) = x.iter().position(|&a| a < -tol || a > TAU + tol) {
             return Err(Error::NotOnManifold {
-                manifold: self.name(),
+                manifold: self.spec().to_string(),
                 detail: format!("angle {i} = {} is outside [0, 2π); wrap angles first", x[i]),
                 tolerance: tol,
             });

@@ -21,7 +21,9 @@
 //! SU(n) the result is multiplied by `det(U)^{−1/n}` (principal root); the map commutes with left
 //! multiplication by SU(n), so it pushes Haar(U(n)) to Haar(SU(n)).
 
-use super::{check_finite, require_len, Manifold};
+use super::{
+    check_finite, require_len, CompactGroup, Manifold, ManifoldSpec, MetricForm, TangentProjection,
+};
 use crate::error::{Error, Result};
 use crate::linalg::{
     complex_from_interleaved, determinant_complex, expm_2x2, expm_complex,
@@ -44,8 +46,12 @@ fn zero() -> c64 {
 }
 
 impl UnitaryGroup {
-    fn name(&self) -> String {
-        format!("{}U({})", if self.special { "S" } else { "" }, self.n)
+    fn spec(&self) -> ManifoldSpec {
+        ManifoldSpec::Group(if self.special {
+            CompactGroup::SpecialUnitary(self.n)
+        } else {
+            CompactGroup::Unitary(self.n)
+        })
     }
 
     /// `out = op(a)·b` with `op` = conjugate transpose when `adjoint_a`.
@@ -100,7 +106,7 @@ impl UnitaryGroup {
             .sqrt();
         if defect > tol {
             return Err(Error::NotOnManifold {
-                manifold: self.name(),
+                manifold: self.spec().to_string(),
                 detail: format!("‖xᴴx − I‖_F = {defect:e}, expected 0 (not unitary)"),
                 tolerance: tol,
             });
@@ -109,7 +115,7 @@ impl UnitaryGroup {
             let det = determinant_complex(&xc, n);
             if (det - 1.0).norm() > tol {
                 return Err(Error::NotOnManifold {
-                    manifold: self.name(),
+                    manifold: self.spec().to_string(),
                     detail: format!("det x = {} {:+}i, expected 1", det.re, det.im),
                     tolerance: tol,
                 });
@@ -290,8 +296,14 @@ impl UnitaryGroup {
 macro_rules! unitary_manifold {
     ($ty:ident, $special:expr, $min:expr) => {
         impl Manifold for $ty {
-            fn name(&self) -> String {
-                self.0.name()
+            fn spec(&self) -> ManifoldSpec {
+                self.0.spec()
+            }
+            fn metric_form(&self) -> MetricForm {
+                MetricForm::ScaledEuclidean(1.0)
+            }
+            fn tangent_projection(&self) -> TangentProjection {
+                TangentProjection::MinimalInSphere
             }
             fn dim(&self) -> usize {
                 self.0.n * self.0.n - usize::from($special)

@@ -1,18 +1,21 @@
 //! The checkpoint file format of score networks.
 //!
-//! # Format (version 1), all integers little-endian
+//! # Format (version 2), all integers little-endian
 //!
 //! | bytes | content |
 //! |---|---|
 //! | 8 | magic [`CHECKPOINT_MAGIC`] = `RDIFFNN` followed by a zero byte |
 //! | 4 | `u32` format version ([`CHECKPOINT_VERSION`]) |
 //! | 4 | `u32` header length `H` (at most 1 MiB) |
-//! | `H` | UTF-8 header, lines `key=value\n`: `manifold`, the architecture (`ambient_dim`, `hidden_width`, `hidden_layers`, `activation`, `sigma_encoding`, `input_encoding`), then free metadata as `meta.<key>=value` |
+//! | `H` | UTF-8 header, lines `key=value\n`: `manifold` (the [`ManifoldSpec`] text, e.g. `so:3*sphere:2`), the architecture (`ambient_dim`, `hidden_width`, `hidden_layers`, `activation`, `sigma_encoding`, `input_encoding` as `kind:len` blocks, e.g. `angles:1,embedded:3`), then free metadata as `meta.<key>=value` |
 //! | 8 | `u64` parameter count `P` |
 //! | 1 | `1` if EMA parameters follow the parameters, else `0` |
 //! | `8P` | parameters as `f64` (layout of [`ScoreNet`]) |
 //! | `8P` | EMA parameters, only if the flag is `1` |
 //! | 8 | `u64` FNV-1a (64-bit) hash of every preceding byte |
+//!
+//! Version 1 (written before the manifold was stored as a typed spec) is refused with a message
+//! saying so: retrain, or rewrite the file with the current version.
 //!
 //! FNV-1a detects truncation, bit flips and partial writes (every byte enters the hash); it is
 //! not a cryptographic authentication. Files are written atomically ([`Checkpoint::save`]), so
@@ -21,7 +24,7 @@
 use super::config::ScoreNetConfig;
 use super::network::ScoreNet;
 use crate::error::{Error, Result};
-use crate::manifold::Manifold;
+use crate::manifold::{Manifold, ManifoldSpec};
 use std::fs::{self, File};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -30,7 +33,7 @@ use std::sync::Arc;
 /// The first eight bytes of every checkpoint.
 pub const CHECKPOINT_MAGIC: [u8; 8] = *b"RDIFFNN\0";
 /// The format version written (and the only one read) by this build.
-pub const CHECKPOINT_VERSION: u32 = 1;
+pub const CHECKPOINT_VERSION: u32 = 2;
 const MAX_HEADER: usize = 1 << 20;
 const PREAMBLE: usize = 16;
 
@@ -38,8 +41,9 @@ const PREAMBLE: usize = 16;
 /// (e.g. the noise schedule and the number of training steps).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Checkpoint {
-    /// `Manifold::name()` of the manifold the network was trained on (e.g. `Sphere(2)`).
-    pub manifold_name: String,
+    /// The manifold the network was trained on ([`Manifold::spec`]); rebuild it with
+    /// [`crate::registry::Registry::manifold`].
+    pub manifold: ManifoldSpec,
     /// The architecture.
     pub config: ScoreNetConfig,
     /// The trained parameters.
@@ -85,8 +89,8 @@ impl Checkpoint {
             );
         }
         Checkpoint {
-            manifold_name: crate::score::ScoreField::manifold(network).name(),
-            config: *network.config(),
+            manifold: crate::score::ScoreField::manifold(network).spec(),
+            config: network.config().clone(),
             params: network.params().to_vec(),
             ema_params: ema_params.map(<[f64]>::to_vec),
             metadata,
@@ -125,14 +129,7 @@ impl Checkpoint {
             }
         }
         let mut header = String::new();
-        if self.manifold_name.contains('\n') {
-            return Err(Error::invalid(
-                "manifold_name",
-                &self.manifold_name,
-                "a name without line breaks",
-            ));
-        }
-        header.push_str(&format!("manifold={}\n", self.manifold_name));
+        header.push_str(&format!("manifold={}\n", self.manifold));
         for (k, v) in self.config.to_header_lines() {
             header.push_str(&format!("{k}={v}\n"));
         }
@@ -191,6 +188,12 @@ impl Checkpoint {
             )));
         }
         let version = u32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes"));
+        if version == 1 {
+            return Err(err(format!(
+                "format version 1 (written before manifolds were stored as typed specs) is not \
+                 supported by this build, which reads version {CHECKPOINT_VERSION}: retrain the model"
+            )));
+        }
         if version != CHECKPOINT_VERSION {
             return Err(err(format!(
                 "format version {version} is not supported (this build reads version {CHECKPOINT_VERSION})"
@@ -257,8 +260,12 @@ impl Checkpoint {
                 .find(|(k, _)| k == key)
                 .map(|(_, v)| v.clone())
         };
-        let manifold_name =
+        let manifold_text =
             get("manifold").ok_or_else(|| err("header lacks the field \"manifold\"".into()))?;
+        // Any well-formed user family is accepted here; the registry that rebuilds the
+        // manifold refuses families it does not know.
+        let manifold = ManifoldSpec::parse_with(&manifold_text, |_| true)
+            .map_err(|e| err(format!("header field manifold: {e}")))?;
         let config = ScoreNetConfig::from_header(get).map_err(err)?;
         if config.param_count() as u64 != count {
             return Err(err(format!(
@@ -289,7 +296,7 @@ impl Checkpoint {
             .filter_map(|(k, v)| k.strip_prefix("meta.").map(|k| (k.to_string(), v.clone())))
             .collect();
         Ok(Checkpoint {
-            manifold_name,
+            manifold,
             config,
             params,
             ema_params,
@@ -348,13 +355,13 @@ impl Checkpoint {
     }
 
     fn check_manifold(&self, manifold: &dyn Manifold, source: &str) -> Result<()> {
-        if manifold.name() != self.manifold_name {
+        if manifold.spec() != self.manifold {
             return Err(corrupt(
                 source,
                 format!(
                     "trained on {}, but the model is for {}",
-                    self.manifold_name,
-                    manifold.name()
+                    self.manifold,
+                    manifold.spec()
                 ),
             ));
         }
@@ -364,10 +371,10 @@ impl Checkpoint {
     /// The network with the saved (non-averaged) parameters, on `manifold`.
     ///
     /// # Errors
-    /// [`Error::Checkpoint`] if `manifold.name()` differs from the saved manifold name.
+    /// [`Error::Checkpoint`] if `manifold.spec()` differs from the saved manifold.
     pub fn network(&self, manifold: Arc<dyn Manifold>) -> Result<ScoreNet> {
         self.check_manifold(manifold.as_ref(), "(in memory)")?;
-        ScoreNet::from_params(manifold, self.config, self.params.clone())
+        ScoreNet::from_params(manifold, self.config.clone(), self.params.clone())
     }
 
     /// The network with the EMA parameters if saved, else the plain parameters.
@@ -380,7 +387,7 @@ impl Checkpoint {
             .ema_params
             .clone()
             .unwrap_or_else(|| self.params.clone());
-        ScoreNet::from_params(manifold, self.config, params)
+        ScoreNet::from_params(manifold, self.config.clone(), params)
     }
 }
 
@@ -439,7 +446,7 @@ mod tests {
             hidden_layers: 2,
             activation: Activation::Silu,
             sigma_encoding: SigmaEncoding::LogSinusoidal { frequencies: 2 },
-            input_encoding: InputEncoding::Ambient,
+            input_encoding: InputEncoding::ambient(3),
         };
         ScoreNet::new(m, config, seed).unwrap()
     }
@@ -527,7 +534,7 @@ mod tests {
         );
         let c = Checkpoint::load(&path).unwrap();
         let circle: Arc<dyn Manifold> = Arc::new(Sphere::new(1).unwrap());
-        assert!(message(c.network(circle).unwrap_err()).contains("Sphere(2)"));
+        assert!(message(c.network(circle).unwrap_err()).contains("sphere:2"));
         let missing = Checkpoint::load(&temp_path("does-not-exist.ckpt")).unwrap_err();
         assert!(matches!(missing, Error::Io { .. }));
         fs::remove_file(&path).unwrap();

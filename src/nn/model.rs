@@ -7,7 +7,7 @@ use crate::score::ScoreField;
 
 /// A trainable score model in the form every loss of [`crate::train`] uses:
 ///
-/// $$ s_θ(x, σ) = P_x\, y_θ(x, σ) / σ , $$
+/// $$ s_θ(x, t) = P_x\, y_θ(x, σ) / σ , \qquad σ = \sqrt t , $$
 ///
 /// where the raw output `y_θ` (`rows × ambient_dim`) can be recorded on an autodiff [`Tape`]
 /// as a differentiable function of the points and of parameter leaves, and `P_x` is the
@@ -22,8 +22,9 @@ pub trait TapeModel: ScoreField {
     /// The classified tangent projection of the manifold (for exact divergences).
     fn projection(&self) -> TangentProjection;
 
-    /// Records the raw output `y_θ(x, σ)` for `points` (a `rows × ambient_dim` tape variable,
-    /// constant or differentiable) and one `σ` per row (or one for all rows); parameter leaves
+    /// Records the raw output `y_θ(x, σ)`, `σ = √t`, for `points` (a `rows × ambient_dim` tape
+    /// variable, constant or differentiable) and one kernel time `t` per row (or one for all
+    /// rows); parameter leaves
     /// are differentiable when `differentiable_params`. Every op on the path from `points` to
     /// the output must support [`Tape::grad_graph`] (true for all tape ops), so ISM can
     /// differentiate the input Jacobian again.
@@ -31,7 +32,7 @@ pub trait TapeModel: ScoreField {
         &self,
         tape: &mut Tape,
         points: Var,
-        sigmas: &[f64],
+        times: &[f64],
         differentiable_params: bool,
     ) -> TapeForward;
 
@@ -56,10 +57,10 @@ impl TapeModel for ScoreNet {
         &self,
         tape: &mut Tape,
         points: Var,
-        sigmas: &[f64],
+        times: &[f64],
         differentiable_params: bool,
     ) -> TapeForward {
-        ScoreNet::forward_tape(self, tape, points, sigmas, differentiable_params)
+        ScoreNet::forward_tape(self, tape, points, times, differentiable_params)
     }
 
     fn gather_param_grads(&self, tape: &Tape, forward: &TapeForward, grads: &mut [f64]) {

@@ -1,13 +1,13 @@
 //! The score network: parameters, fast inference, the tape forward pass, and `ScoreField`.
 
-use super::config::{Activation, InputEncoding, ScoreNetConfig};
+use super::config::{Activation, ScoreNetConfig};
 use super::projection::TangentProjection;
 use crate::autodiff::{Tape, Var};
 use crate::error::{check_len, check_time, Error, Result};
 use crate::linalg::{matmul_into, Transpose};
-use crate::manifold::{check_finite, Manifold};
-use crate::random::{rng_from_seed, standard_normal};
-use crate::score::ScoreField;
+use crate::manifold::{check_finite, CoordinateKind, Manifold};
+use crate::random::{derive_seed, rng_from_seed, standard_normal, Purpose};
+use crate::score::{time, ScoreField};
 use faer::Par;
 use rayon::prelude::*;
 use std::sync::Arc;
@@ -57,7 +57,9 @@ impl ScoreNet {
     /// A freshly initialised network: biases zero; hidden weights He-normal
     /// `N(0, 2/fan_in)` for SiLU and softplus (He et al. 2015), Xavier-normal
     /// `N(0, 2/(fan_in + fan_out))` for tanh and for the linear output layer (Glorot & Bengio
-    /// 2010). Draws come from one generator seeded with `seed`, layer by layer, row-major.
+    /// 2010). Draws come from one generator, layer by layer, row-major, seeded with the
+    /// initialisation stream of the user seed, `derive_seed(seed, Purpose::Initialisation)`
+    /// ([`crate::random`]).
     ///
     /// # Errors
     /// [`ScoreNetConfig::validate`]'s errors; [`Error::DimensionMismatch`] if
@@ -65,7 +67,7 @@ impl ScoreNet {
     pub fn new(manifold: Arc<dyn Manifold>, config: ScoreNetConfig, seed: u64) -> Result<Self> {
         Self::check_config(manifold.as_ref(), &config)?;
         let mut params = vec![0.0; config.param_count()];
-        let mut rng = rng_from_seed(seed);
+        let mut rng = rng_from_seed(derive_seed(seed, Purpose::Initialisation));
         let layers = layers_of(&config);
         let last = layers.len() - 1;
         for (l, layer) in layers.iter().enumerate() {
@@ -80,7 +82,7 @@ impl ScoreNet {
             }
         }
         Ok(ScoreNet {
-            projection: TangentProjection::probe(manifold.as_ref()),
+            projection: manifold.tangent_projection(),
             manifold,
             config,
             params,
@@ -101,7 +103,7 @@ impl ScoreNet {
         check_len("network parameters", params.len(), config.param_count())?;
         check_finite("network parameters", &params)?;
         Ok(ScoreNet {
-            projection: TangentProjection::probe(manifold.as_ref()),
+            projection: manifold.tangent_projection(),
             manifold,
             config,
             params,
@@ -168,20 +170,17 @@ impl ScoreNet {
         self.params.len()
     }
 
-    /// Writes the input features `[φ(x_r), ψ(σ_r)]` of every row into `out`
-    /// (`rows × feature_dim`). `sigmas` has one entry per row, or a single shared entry.
-    fn encode_features(&self, x: &[f64], sigmas: &[f64], out: &mut [f64]) {
+    /// Writes the input features `[φ(x_r), ψ(σ_r)]`, `σ_r = √t_r`, of every row into `out`
+    /// (`rows × feature_dim`). `times` has one entry per row, or a single shared entry.
+    fn encode_features(&self, x: &[f64], times: &[f64], out: &mut [f64]) {
         let n = self.config.ambient_dim;
         let f = self.config.feature_dim();
-        let fx = self.config.input_encoding.feature_count(n);
+        let fx = self.config.input_encoding.feature_count();
         for (r, (xr, fr)) in x.chunks_exact(n).zip(out.chunks_exact_mut(f)).enumerate() {
             self.config.input_encoding.encode(xr, &mut fr[..fx]);
-            let sigma = if sigmas.len() == 1 {
-                sigmas[0]
-            } else {
-                sigmas[r]
-            };
-            self.config.sigma_encoding.encode(sigma, &mut fr[fx..]);
+            self.config
+                .sigma_encoding
+                .encode(time(times, r).sqrt(), &mut fr[fx..]);
         }
     }
 
@@ -233,20 +232,21 @@ impl ScoreNet {
         }
     }
 
-    /// The score `s_θ(x_r, σ_r) = P_{x_r}(net_θ(x_r, σ_r)) / σ_r` of every row of `x` into
-    /// `out` (both `rows × ambient_dim`), by plain faer GEMMs into per-task buffers, in
-    /// parallel over chunks of [`INFERENCE_CHUNK_ROWS`] rows (each chunk sequential inside).
-    /// `sigmas` holds one `σ` per row, or a single `σ` for all rows.
+    /// The score `s_θ(x_r, t_r) = P_{x_r}(net_θ(x_r, σ_r)) / σ_r`, `σ_r = √t_r`, of every row
+    /// of `x` into `out` (both `rows × ambient_dim`), by plain faer GEMMs into per-task
+    /// buffers, in parallel over chunks of [`INFERENCE_CHUNK_ROWS`] rows (each chunk
+    /// sequential inside). `times` holds one kernel time `t` per row, or a single `t` for all
+    /// rows (the shapes of [`ScoreField::score_batch`], which this is).
     ///
     /// Cost: `2·rows·Σ fan_in·fan_out` flops ([`ScoreNetConfig::macs_per_point`]) plus one
     /// activation per hidden unit.
     ///
     /// # Errors
     /// [`Error::DimensionMismatch`] for inconsistent lengths; [`Error::NonFinite`] for a
-    /// non-finite coordinate; [`Error::InvalidArgument`] for `σ ≤ 0` or non-finite.
-    pub fn score_into(&self, x: &[f64], sigmas: &[f64], out: &mut [f64]) -> Result<()> {
+    /// non-finite coordinate; [`Error::InvalidArgument`] for `t ≤ 0` or non-finite.
+    pub fn score_into(&self, x: &[f64], times: &[f64], out: &mut [f64]) -> Result<()> {
         let n = self.config.ambient_dim;
-        let rows = self.check_batch_shapes(x, sigmas)?;
+        let rows = self.check_batch_shapes(x, times)?;
         check_len("score output", out.len(), x.len())?;
         let f = self.config.feature_dim();
         let manifold = self.manifold.as_ref();
@@ -258,17 +258,17 @@ impl ScoreNet {
                 |(features, a, b, projected), (chunk, (xc, oc))| {
                     let rows_here = xc.len() / n;
                     let start = chunk * INFERENCE_CHUNK_ROWS;
-                    let sig = if sigmas.len() == 1 {
-                        sigmas
+                    let chunk_times = if times.len() == 1 {
+                        times
                     } else {
-                        &sigmas[start..start + rows_here]
+                        &times[start..start + rows_here]
                     };
                     features.resize(rows_here * f, 0.0);
-                    self.encode_features(xc, sig, features);
+                    self.encode_features(xc, chunk_times, features);
                     self.mlp_into(features, rows_here, a, b, oc, Par::Seq);
                     for (r, (xr, or)) in xc.chunks_exact(n).zip(oc.chunks_exact_mut(n)).enumerate()
                     {
-                        let sigma = if sig.len() == 1 { sig[0] } else { sig[r] };
+                        let sigma = time(chunk_times, r).sqrt();
                         manifold.project_tangent(xr, or, projected);
                         for (o, &p) in or.iter_mut().zip(projected.iter()) {
                             *o = p / sigma;
@@ -280,8 +280,8 @@ impl ScoreNet {
         Ok(())
     }
 
-    /// Validates a batch of points and noise levels; returns the number of rows.
-    fn check_batch_shapes(&self, x: &[f64], sigmas: &[f64]) -> Result<usize> {
+    /// Validates a batch of points and kernel times; returns the number of rows.
+    fn check_batch_shapes(&self, x: &[f64], times: &[f64]) -> Result<usize> {
         let n = self.config.ambient_dim;
         if x.len() % n != 0 {
             return Err(Error::DimensionMismatch {
@@ -291,34 +291,34 @@ impl ScoreNet {
             });
         }
         let rows = x.len() / n;
-        if sigmas.len() != 1 {
+        if times.len() != 1 {
             check_len(
-                "noise levels (one per row, or one for all)",
-                sigmas.len(),
+                "kernel times t (one per row, or one for all)",
+                times.len(),
                 rows,
             )?;
         }
-        if let Some(&s) = sigmas.iter().find(|s| !(s.is_finite() && **s > 0.0)) {
-            return Err(Error::invalid("sigma", s, "a finite noise level σ > 0"));
+        for &t in times {
+            check_time(t)?;
         }
         check_finite("batch of points", x)?;
         Ok(rows)
     }
 
-    /// Records the raw network `net_θ(φ(x), ψ(σ))` on `tape` for the points `points`
-    /// (a `rows × ambient_dim` variable, constant or differentiable) and noise levels `sigmas`
-    /// (one per row, or one for all). Parameters become differentiable leaves
+    /// Records the raw network `net_θ(φ(x), ψ(σ))`, `σ = √t`, on `tape` for the points
+    /// `points` (a `rows × ambient_dim` variable, constant or differentiable) and kernel times
+    /// `times` (one per row, or one for all). Parameters become differentiable leaves
     /// ([`Tape::input`]) when `differentiable_params`, constants otherwise.
     /// The point encoding is recorded with tape ops (`cos`, `sin` for angles), so derivatives
     /// with respect to `points` are exact.
     ///
     /// # Panics
-    /// If `points` is not `rows × ambient_dim` or `sigmas` has neither 1 nor `rows` entries.
+    /// If `points` is not `rows × ambient_dim` or `times` has neither 1 nor `rows` entries.
     pub fn forward_tape(
         &self,
         tape: &mut Tape,
         points: Var,
-        sigmas: &[f64],
+        times: &[f64],
         differentiable_params: bool,
     ) -> TapeForward {
         let n = self.config.ambient_dim;
@@ -328,28 +328,36 @@ impl ScoreNet {
             "forward_tape: points must have ambient_dim columns"
         );
         assert!(
-            sigmas.len() == 1 || sigmas.len() == rows,
-            "forward_tape: sigmas length"
+            times.len() == 1 || times.len() == rows,
+            "forward_tape: times length"
         );
         let k = self.config.sigma_encoding.feature_count();
         let mut sigma_features = vec![0.0; rows * k];
         for (r, sf) in sigma_features.chunks_exact_mut(k).enumerate() {
-            let sigma = if sigmas.len() == 1 {
-                sigmas[0]
-            } else {
-                sigmas[r]
-            };
-            self.config.sigma_encoding.encode(sigma, sf);
+            self.config.sigma_encoding.encode(time(times, r).sqrt(), sf);
         }
         let sigma_var = tape.constant(rows, k, &sigma_features);
-        let features = match self.config.input_encoding {
-            InputEncoding::Ambient => tape.concat_cols(&[points, sigma_var]),
-            InputEncoding::Angles => {
-                let c = tape.cos(points);
-                let s = tape.sin(points);
-                tape.concat_cols(&[c, s, sigma_var])
+        let blocks = self.config.input_encoding.blocks();
+        let mut parts = Vec::with_capacity(2 * blocks.len() + 1);
+        let mut start = 0;
+        for block in blocks {
+            let coordinates = if blocks.len() == 1 {
+                points
+            } else {
+                tape.slice_cols(points, start, start + block.len)
+            };
+            match block.kind {
+                CoordinateKind::Embedded => parts.push(coordinates),
+                CoordinateKind::Angles => {
+                    let c = tape.cos(coordinates);
+                    let s = tape.sin(coordinates);
+                    parts.extend([c, s]);
+                }
             }
-        };
+            start += block.len;
+        }
+        parts.push(sigma_var);
+        let features = tape.concat_cols(&parts);
         let layers = layers_of(&self.config);
         let last = layers.len() - 1;
         let mut params = Vec::with_capacity(2 * layers.len());
@@ -444,14 +452,15 @@ impl ScoreNet {
     }
 
     /// Exact divergence of the raw-projected field `P_x net(x, σ)` (not yet divided by `σ`) for
-    /// a chunk of rows, on one tape: `d` reverse sweeps with seeds `e_i` give `J_Yᵀ e_i` per row.
-    fn divergence_chunk(&self, tape: &mut Tape, x: &[f64], sigma: f64, out: &mut [f64]) {
+    /// a chunk of rows at kernel times `times` (one, or one per row), on one tape: `d` reverse
+    /// sweeps with seeds `e_i` give `J_Yᵀ e_i` per row.
+    fn divergence_chunk(&self, tape: &mut Tape, x: &[f64], times: &[f64], out: &mut [f64]) {
         let manifold = self.manifold.as_ref();
         let (d, n) = (manifold.dim(), manifold.ambient_dim());
         let rows = x.len() / n;
         tape.clear();
         let points = tape.input(rows, n, x);
-        let forward = self.forward_tape(tape, points, &[sigma], false);
+        let forward = self.forward_tape(tape, points, times, false);
         let y = tape.value(forward.output).to_vec();
         // Tangent bases of all rows: basis[r][i] is e_i at x_r.
         let mut bases = vec![0.0; rows * d * n];
@@ -505,15 +514,14 @@ fn layers_of(config: &ScoreNetConfig) -> Vec<Layer> {
 }
 
 /// The network as a time-dependent score field with `σ = √t` (every schedule of this crate
-/// has `t = σ(s)²`, `DESIGN.md`).
+/// has `t = σ(s)²`, [`crate::conventions`]).
 impl ScoreField for ScoreNet {
     fn manifold(&self) -> &dyn Manifold {
         self.manifold.as_ref()
     }
 
-    fn score_batch(&self, x: &[f64], t: f64, out: &mut [f64]) -> Result<()> {
-        check_time(t)?;
-        self.score_into(x, &[t.sqrt()], out)
+    fn score_batch(&self, x: &[f64], t: &[f64], out: &mut [f64]) -> Result<()> {
+        self.score_into(x, t, out)
     }
 
     /// Exact divergence `div s_θ(x, t)` (to round-off) via the autodiff tape:
@@ -521,23 +529,30 @@ impl ScoreField for ScoreNet {
     /// sweep per tangent basis vector, all rows of a chunk at once) plus the projection's
     /// curvature term ([`TangentProjection`]). Cost about `(1 + 2d)` forward passes per row.
     /// Parallel over fixed chunks of 128 rows, one tape per chunk, sequential GEMMs inside.
-    fn divergence_batch(&self, x: &[f64], t: f64, out: &mut [f64]) -> Result<()> {
-        check_time(t)?;
+    fn divergence_batch(&self, x: &[f64], t: &[f64], out: &mut [f64]) -> Result<()> {
         let n = self.config.ambient_dim;
-        let rows = self.check_batch_shapes(x, &[1.0])?;
+        let rows = self.check_batch_shapes(x, t)?;
         check_len("divergence output", out.len(), rows)?;
-        let sigma = t.sqrt();
         x.par_chunks(DIVERGENCE_CHUNK_ROWS * n)
             .zip(out.par_chunks_mut(DIVERGENCE_CHUNK_ROWS))
+            .enumerate()
             .for_each_init(
                 || {
                     let mut tape = Tape::new();
                     tape.set_parallelism(Par::Seq);
                     tape
                 },
-                |tape, (xc, oc)| {
-                    self.divergence_chunk(tape, xc, sigma, oc);
-                    oc.iter_mut().for_each(|o| *o /= sigma);
+                |tape, (chunk, (xc, oc))| {
+                    let start = chunk * DIVERGENCE_CHUNK_ROWS;
+                    let times = if t.len() == 1 {
+                        t
+                    } else {
+                        &t[start..start + oc.len()]
+                    };
+                    self.divergence_chunk(tape, xc, times, oc);
+                    for (r, o) in oc.iter_mut().enumerate() {
+                        *o /= time(times, r).sqrt();
+                    }
                 },
             );
         Ok(())
@@ -664,12 +679,12 @@ mod tests {
             net.divergence_batch(&x, t, &mut exact).unwrap();
             Reference(&net).divergence_batch(&x, t, &mut fd).unwrap();
             let scale = exact.iter().map(|v| v.abs()).fold(0.0, f64::max);
-            assert!(scale > 0.1, "{}: trivial divergences", m.name());
+            assert!(scale > 0.1, "{}: trivial divergences", m.spec());
             for r in 0..rows {
                 assert!(
                     (exact[r] - fd[r]).abs() < 1e-6 * scale,
                     "{} row {r}: {} vs {}",
-                    m.name(),
+                    m.spec(),
                     exact[r],
                     fd[r]
                 );
@@ -698,12 +713,12 @@ mod tests {
         assert!(net
             .divergence_batch(&[1.0, 0.0, 0.0, 0.0, 1.0, 0.0], 0.1, &mut div)
             .is_err());
-        let mut cfg = *net.config();
+        let mut cfg = net.config().clone();
         cfg.ambient_dim = 4;
         assert!(ScoreNet::new(sphere.clone(), cfg, 0).is_err());
         let mut bad = net.params().to_vec();
         bad[0] = f64::INFINITY;
-        assert!(ScoreNet::from_params(sphere, *net.config(), bad).is_err());
+        assert!(ScoreNet::from_params(sphere, net.config().clone(), bad).is_err());
         let mut v = vec![0.0; 3];
         fill_standard_normal(&mut rng_from_seed(1), &mut v);
     }

@@ -1,42 +1,14 @@
-//! The tangent projection `P_x` of a manifold, classified for exact divergences.
+//! The curvature term of a tangent projection `P_x` for exact divergences, and a numerical
+//! check of a manifold's declared [`TangentProjection`].
+//!
+//! A manifold declares the form of its projection ([`Manifold::tangent_projection`]; the enum
+//! and the formulas are documented at [`TangentProjection`]); this module evaluates the
+//! curvature term `Σ_i ⟨e_i, (D_{e_i} P) y⟩` of each form and can classify a projection by
+//! probing it ([`TangentProjection::probe`]), which the tests use to check every declaration.
 
 use crate::manifold::Manifold;
+pub use crate::manifold::TangentProjection;
 use crate::random::{fill_standard_normal, rng_from_seed};
-
-/// The form of a manifold's orthogonal tangent projection `P_x` in ambient coordinates, as far
-/// as the divergence of a projected field `P_x Y(x)` needs it.
-///
-/// On an embedded submanifold with the induced metric, the covariant derivative of a tangent
-/// field is the tangential part of its ambient derivative, so for an orthonormal tangent basis
-/// `e_i` at `x`
-///
-/// $$ \mathrm{div}(P Y)(x) = Σ_i ⟨e_i, J_Y e_i⟩ + Σ_i ⟨e_i, (D_{e_i} P) Y⟩, $$
-///
-/// with `J_Y` the ambient Jacobian of `Y`. The second (curvature) term is what this type
-/// evaluates: zero for [`TangentProjection::Identity`]; `−d ⟨x, Y⟩` for
-/// [`TangentProjection::Radial`] (`P_x v = v − ⟨x, v⟩ x` gives
-/// `(D_e P) Y = −⟨e, Y⟩ x − ⟨x, Y⟩ e`, and `⟨e_i, x⟩ = 0`); `−(d/|x|²) x·Y` for
-/// [`TangentProjection::MinimalInSphere`] (the groups); and for
-/// [`TangentProjection::Generic`] a central difference of `P` along geodesics with
-/// `h = 1e-5` (no network evaluations; truncation `O(h²)`, round-off `O(ε|Y|/h) ≈ 1e-11|Y|`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TangentProjection {
-    /// `P_x = I` (tori of angles).
-    Identity,
-    /// `P_x v = v − ⟨x, v⟩ x` with `|x| = 1` (spheres).
-    Radial,
-    /// A minimal submanifold of the Euclidean sphere of radius `R = |x|` (the same at every
-    /// point), whose mean curvature vector is therefore `H = −(d/R²) x` and curvature term
-    /// `Σ_i ⟨e_i, (D_{e_i} P) y⟩ = ⟨H, y⟩_E = −(d/R²) x·y` exactly. By Takahashi's theorem
-    /// (1966) this holds iff the ambient coordinates are Laplace eigenfunctions with one
-    /// eigenvalue: true for SO(n) (`R² = n`, `d/R² = (n−1)/2`), SU(n) (`d/R² = n − 1/n`) and
-    /// U(n) (`d/R² = n`) in their defining representations, where the eigenvalue is the
-    /// Casimir of that representation. The scale of a constant metric does not matter (the
-    /// term is the same for every constant multiple of the Euclidean metric).
-    MinimalInSphere,
-    /// Any other projection: only `Manifold::project_tangent` is used.
-    Generic,
-}
 
 impl TangentProjection {
     /// Classifies `manifold.project_tangent` by probing it at three fixed pseudo-random points
@@ -234,6 +206,7 @@ impl TangentProjection {
 mod tests {
     use super::*;
     use crate::manifold::{Sphere, Torus};
+    use std::sync::Arc;
 
     #[test]
     fn probe_classifies_groups_as_minimal_and_products_as_generic() {
@@ -249,12 +222,12 @@ mod tests {
                 TangentProjection::probe(m.as_ref()),
                 TangentProjection::MinimalInSphere,
                 "{}",
-                m.name()
+                m.spec()
             );
         }
         let product = Product::new(vec![
-            Box::new(SpecialOrthogonal::new(3).unwrap()),
-            Box::new(Sphere::new(2).unwrap()),
+            Arc::new(SpecialOrthogonal::new(3).unwrap()),
+            Arc::new(Sphere::new(2).unwrap()),
         ])
         .unwrap();
         assert_eq!(
@@ -308,7 +281,7 @@ mod tests {
                 assert!(
                     (term - dot).abs() < 1e-9 * (1.0 + term.abs()),
                     "{}: {term} vs {dot}",
-                    m.name()
+                    m.spec()
                 );
             }
         }

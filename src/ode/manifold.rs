@@ -2,7 +2,7 @@
 
 use super::{integrate, OdeOptions, OdeStats, OdeSystem};
 use crate::error::{check_len, Error, Result};
-use crate::manifold::{check_batch, Manifold, DEFAULT_TOLERANCE};
+use crate::manifold::{check_batch, Manifold, MEMBERSHIP_TOLERANCE};
 
 /// An ODE `ẋ_i = V_i(t, x, e)`, `ė = W(t, x, e)` for a batch of points `x_i` on a manifold
 /// (`V_i` tangent at `x_i`) and extra Euclidean components `e` (e.g. log-density accumulators).
@@ -128,7 +128,7 @@ fn prepare<S: ManifoldOdeSystem + ?Sized>(
     check_len("initial points", points0.len(), point_len)?;
     check_len("initial extra components", extra0.len(), system.num_extra())?;
     if point_len > 0 {
-        check_batch(m, points0, DEFAULT_TOLERANCE)?;
+        check_batch(m, points0, MEMBERSHIP_TOLERANCE)?;
     }
     if let Some(i) = extra0.iter().position(|v| !v.is_finite()) {
         return Err(Error::NonFinite {
@@ -169,7 +169,7 @@ fn split<S: ManifoldOdeSystem + ?Sized>(
 /// (forward or backward in time); `t_eval` as in [`super::solve`].
 ///
 /// The initial points are checked to lie on the manifold to
-/// [`DEFAULT_TOLERANCE`] and are projected onto it exactly first.
+/// [`MEMBERSHIP_TOLERANCE`] and are projected onto it exactly first.
 ///
 /// # Errors
 /// [`Error::DimensionMismatch`], [`Error::NotOnManifold`], [`Error::NonFinite`] for bad

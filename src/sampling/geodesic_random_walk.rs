@@ -2,7 +2,7 @@
 //! process of RSGM (De Bortoli et al. 2022, Algorithm 1), on any [`Manifold`].
 //!
 //! # Forward walk
-//! With the crate's Brownian time (`∂_t p = ½ Δ p`, DESIGN.md), Brownian motion run for time
+//! With the crate's Brownian time (`∂_t p = ½ Δ p`, [`crate::conventions`]), Brownian motion run for time
 //! `t` is approximated by `N` steps of size `γ = t/N`:
 //!
 //! `X_{k+1} = exp_{X_k}(√γ Z_k)`, `Z_k ~ N(0, I)` in `T_{X_k}M`
@@ -63,7 +63,7 @@
 
 use super::HeatKernelSampler;
 use crate::error::{check_len, check_time, Error, Result};
-use crate::manifold::{Manifold, DEFAULT_TOLERANCE};
+use crate::manifold::{Manifold, MEMBERSHIP_TOLERANCE};
 use crate::random::Rng;
 
 /// Writes `exp_x(a·drift + b·Z)` into `out`, `Z` a standard tangent normal at `x`
@@ -104,7 +104,7 @@ pub fn forward_walk(
 ) -> Result<()> {
     check_time(t)?;
     check_steps(steps)?;
-    manifold.check_point(x0, DEFAULT_TOLERANCE)?;
+    manifold.check_point(x0, MEMBERSHIP_TOLERANCE)?;
     let n = manifold.ambient_dim();
     check_len("walk output", out.len(), n)?;
     let scale = (t / steps as f64).sqrt();

@@ -4,9 +4,9 @@
 use super::probability_flow::{integrate_flow, FlowSettings};
 use super::HeatKernelSampler;
 use crate::error::{check_len, check_time, Result};
-use crate::heat_kernel::{CompactLieGroup, GroupHeatKernel, GroupMethod};
+use crate::heat_kernel::{GroupHeatKernel, GroupMethod, HeatKernel};
 use crate::linalg::{complex_from_interleaved, interleaved_from_complex};
-use crate::manifold::{Manifold, SpecialOrthogonal, Unitary, DEFAULT_TOLERANCE};
+use crate::manifold::{CompactGroup, Manifold, Unitary, MEMBERSHIP_TOLERANCE};
 use crate::ode::{OdeOptions, OdeStats};
 use crate::random::{standard_normal, uniform, Rng};
 use faer::{c64, Mat, Side};
@@ -63,27 +63,28 @@ pub const GROUP_RELAXATION_TIME: f64 = 1.0;
 /// `t` costs more: the flow runs longer through the region where `∇log p` is non-Gaussian).
 #[derive(Clone, Debug)]
 pub struct GroupHeatKernelSampler {
-    group: CompactLieGroup,
+    group: CompactGroup,
     kernel: GroupHeatKernel,
     flow: FlowSettings,
     special_unitary: bool,
 }
 
 impl GroupHeatKernelSampler {
-    /// The sampler of `group` (an `SO(n)`, `SU(n)` or `U(n)` manifold) with the `Auto` kernel,
+    /// The sampler of `group` (a [`CompactGroup`], or an `SO(n)`, `SU(n)` or `U(n)` manifold)
+    /// with the `Auto` kernel,
     /// start bias [`DEFAULT_START_BIAS`](super::probability_flow::DEFAULT_START_BIAS) and the default flow tolerances.
     ///
     /// # Errors
     /// As [`GroupHeatKernel::new`] (cannot happen for a valid manifold).
-    pub fn new(group: impl Into<CompactLieGroup>) -> Result<Self> {
+    pub fn new(group: impl Into<CompactGroup>) -> Result<Self> {
         let group = group.into();
         let kernel = GroupHeatKernel::new(group, GroupMethod::Auto)?;
         let roots = kernel.root_system();
         let dim = roots.group_dim() as f64;
         let (kappa, special_unitary) = match group {
-            CompactLieGroup::SpecialOrthogonal(g) => (g.n() as f64 - 2.0, false),
-            CompactLieGroup::SpecialUnitary(g) => (g.n() as f64, true),
-            CompactLieGroup::Unitary(g) => (g.n() as f64, false),
+            CompactGroup::SpecialOrthogonal(n) => (n as f64 - 2.0, false),
+            CompactGroup::SpecialUnitary(n) => (n as f64, true),
+            CompactGroup::Unitary(n) => (n as f64, false),
         };
         let bias_coefficient = if roots.positive_roots().is_empty() {
             0.0
@@ -128,11 +129,7 @@ impl GroupHeatKernelSampler {
     }
 
     fn n(&self) -> usize {
-        match self.group {
-            CompactLieGroup::SpecialOrthogonal(g) => g.n(),
-            CompactLieGroup::SpecialUnitary(g) => g.n(),
-            CompactLieGroup::Unitary(g) => g.n(),
-        }
+        self.group.n()
     }
 
     /// Flat scaled start `u₀`: eigenvalues of a standard Gaussian Lie-algebra element.
@@ -140,7 +137,7 @@ impl GroupHeatKernelSampler {
         let n = self.n();
         let mut a = Mat::<c64>::zeros(n, n);
         match self.group {
-            CompactLieGroup::SpecialOrthogonal(_) => {
+            CompactGroup::SpecialOrthogonal(_) => {
                 for j in 0..n {
                     for k in j + 1..n {
                         let x = standard_normal(rng);
@@ -175,7 +172,7 @@ impl GroupHeatKernelSampler {
             .unwrap_or_else(|_| vec![0.0; n]);
         eigenvalues.sort_by(|x, y| y.total_cmp(x));
         match self.group {
-            CompactLieGroup::SpecialOrthogonal(_) => {
+            CompactGroup::SpecialOrthogonal(_) => {
                 let m = n / 2;
                 let mut u: Vec<f64> = eigenvalues[..m].iter().map(|v| v.max(0.0)).collect();
                 if n % 2 == 0 && uniform(rng) < 0.5 {
@@ -226,25 +223,21 @@ impl GroupHeatKernelSampler {
 
 impl HeatKernelSampler for GroupHeatKernelSampler {
     fn manifold(&self) -> &dyn Manifold {
-        match &self.group {
-            CompactLieGroup::SpecialOrthogonal(g) => g,
-            CompactLieGroup::SpecialUnitary(g) => g,
-            CompactLieGroup::Unitary(g) => g,
-        }
+        HeatKernel::manifold(&self.kernel)
     }
 
     fn sample(&self, x0: &[f64], t: f64, rng: &mut Rng, out: &mut [f64]) -> Result<()> {
         check_time(t)?;
         let manifold = self.manifold();
-        manifold.check_point(x0, DEFAULT_TOLERANCE)?;
+        manifold.check_point(x0, MEMBERSHIP_TOLERANCE)?;
         check_len("sample output", out.len(), manifold.ambient_dim())?;
         let (h, _) = self.sample_torus(t, rng)?;
         let n = self.n();
         match self.group {
-            CompactLieGroup::SpecialOrthogonal(group) => {
+            CompactGroup::SpecialOrthogonal(_) => {
                 let mut k = vec![0.0; n * n];
-                group.sample_uniform(rng, &mut k);
-                conjugated_rotation(&group, x0, &k, &h, out);
+                manifold.sample_uniform(rng, &mut k);
+                conjugated_rotation(n, x0, &k, &h, out);
             }
             _ => {
                 let mut kr = vec![0.0; 2 * n * n];
@@ -275,14 +268,7 @@ impl HeatKernelSampler for GroupHeatKernelSampler {
 }
 
 /// `out = x0 · k B(h) kᵀ` with `B(h) = diag(R(h_1), …, R(h_m)[, 1])`.
-fn conjugated_rotation(
-    group: &SpecialOrthogonal,
-    x0: &[f64],
-    k: &[f64],
-    h: &[f64],
-    out: &mut [f64],
-) {
-    let n = group.n();
+fn conjugated_rotation(n: usize, x0: &[f64], k: &[f64], h: &[f64], out: &mut [f64]) {
     // kb = k B: columns 2j, 2j+1 of k rotated by R(h_j).
     let mut kb = k.to_vec();
     for (j, &angle) in h.iter().enumerate() {
@@ -311,7 +297,7 @@ fn conjugated_rotation(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::manifold::{SpecialUnitary, Unitary};
+    use crate::manifold::{SpecialOrthogonal, SpecialUnitary, Unitary};
     use crate::random::rng_from_seed;
 
     #[test]
@@ -361,7 +347,7 @@ mod tests {
         let mut id = vec![0.0; 25];
         (0..5).for_each(|i| id[i * 6] = 1.0);
         let mut out = vec![0.0; 25];
-        conjugated_rotation(&so5, &id, &k, &h, &mut out);
+        conjugated_rotation(5, &id, &k, &h, &mut out);
         let mut got = so5.maximal_torus_coordinates(&out);
         let mut want: Vec<f64> = h.iter().map(|v| v.abs()).collect();
         got.iter_mut().for_each(|v| *v = v.abs());

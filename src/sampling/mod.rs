@@ -9,7 +9,7 @@
 //! | [`ProductHeatKernelSampler`] | `M₁ × … × M_k`: each factor with its own exact sampler (Brownian motion on a product is the tuple of independent factor motions) |
 //! | [`GeodesicRandomWalkSampler`] | any manifold, **approximate**: `N` geodesic random-walk steps `exp_x(√(t/N) Z)` (weak order 1; exact on tori); reverse walk in [`geodesic_random_walk`] |
 //!
-//! [`auto_sampler`] picks: `T^d` → wrapped normal (exact, `d` normal draws); `S¹`–`S³` →
+//! [`crate::registry::auto_sampler`] picks: `T^d` → wrapped normal (exact, `d` normal draws); `S¹`–`S³` →
 //! rejection (≈ 1.4 kernel evaluations per draw, acceptance ≥ 0.7); `S^d`, `d ≥ 4` →
 //! [`SphereAutoSampler`]: rejection where its acceptance is `≥ 0.05` (small `d²t` or large `t`),
 //! else the angle flow (the acceptance decays like `e^{−d(d−1)t/12}`); groups → torus flow;
@@ -38,8 +38,8 @@ pub use sphere_flow::{SphereAutoSampler, SphereFlowSampler};
 pub use torus::TorusHeatKernelSampler;
 
 use crate::error::{check_len, Error, Result};
-use crate::heat_kernel::{row, time, ManifoldSpec};
-use crate::manifold::{Manifold, SpecialOrthogonal, SpecialUnitary, Sphere, Torus, Unitary};
+use crate::heat_kernel::{row, time};
+use crate::manifold::Manifold;
 use crate::random::{streams, Rng};
 use rayon::prelude::*;
 
@@ -106,33 +106,4 @@ pub trait HeatKernelSampler: Send + Sync {
                 Ok(())
             })
     }
-}
-
-/// The exact sampler of a torus, sphere, `SO(n)`, `SU(n)` or `U(n)` built by this crate
-/// (identified by [`ManifoldSpec::of`]): [`TorusHeatKernelSampler`] on `T^d`,
-/// [`SphereHeatKernelSampler`] (rejection) on `S¹`–`S³`, [`SphereAutoSampler`] (rejection or
-/// [`SphereFlowSampler`] per `t`) on `S^d`, `d ≥ 4`, and [`GroupHeatKernelSampler`] on the
-/// groups (see the [module docs](self)); on a [`crate::manifold::Product`] of those,
-/// [`ProductHeatKernelSampler`] (each factor with its own `auto_sampler`).
-///
-/// # Errors
-/// [`Error::InvalidArgument`] for any other manifold (user-defined manifolds).
-pub fn auto_sampler(manifold: &dyn Manifold) -> Result<Box<dyn HeatKernelSampler>> {
-    if manifold.factors().is_some() {
-        return Ok(Box::new(ProductHeatKernelSampler::auto(manifold)?));
-    }
-    Ok(match ManifoldSpec::of(manifold)? {
-        ManifoldSpec::Torus(d) => Box::new(TorusHeatKernelSampler::new(Torus::new(d)?)),
-        ManifoldSpec::Sphere(d) if d <= 3 => {
-            Box::new(SphereHeatKernelSampler::new(Sphere::new(d)?))
-        }
-        ManifoldSpec::Sphere(d) => Box::new(SphereAutoSampler::new(Sphere::new(d)?)),
-        ManifoldSpec::SpecialOrthogonal(n) => {
-            Box::new(GroupHeatKernelSampler::new(SpecialOrthogonal::new(n)?)?)
-        }
-        ManifoldSpec::SpecialUnitary(n) => {
-            Box::new(GroupHeatKernelSampler::new(SpecialUnitary::new(n)?)?)
-        }
-        ManifoldSpec::Unitary(n) => Box::new(GroupHeatKernelSampler::new(Unitary::new(n)?)?),
-    })
 }

@@ -5,10 +5,10 @@
 //! `x ~ p_t(x₀, ·)` is drawn by sampling each factor `xⁱ ~ p_t^{(i)}(x₀ⁱ, ·)` with its own exact
 //! sampler, in order, from the same random stream. Exactness and cost are the factors'.
 
-use super::{auto_sampler, HeatKernelSampler};
-use crate::error::{check_len, Error, Result};
+use super::HeatKernelSampler;
+use crate::error::{check_len, Result};
 use crate::heat_kernel::check_inputs;
-use crate::heat_kernel::product::{map_factors, product_of};
+use crate::heat_kernel::product::check_factor_parts;
 use crate::manifold::{Manifold, Product};
 use crate::random::Rng;
 
@@ -19,27 +19,19 @@ pub struct ProductHeatKernelSampler {
 }
 
 impl ProductHeatKernelSampler {
-    /// The product of the given factor samplers, on the product of their manifolds (in order).
+    /// The product of the factor samplers `samplers[i]` on the factors of `product` (in order).
     ///
     /// # Errors
-    /// [`Error::InvalidArgument`] if `samplers` is empty or a factor's manifold is not one this
-    /// crate can rebuild (a torus, sphere, SO(n), SU(n), U(n) or a product of those).
-    pub fn new(samplers: Vec<Box<dyn HeatKernelSampler>>) -> Result<Self> {
-        if samplers.is_empty() {
-            return Err(Error::invalid("samplers", 0, "at least one factor sampler"));
-        }
-        Ok(ProductHeatKernelSampler {
-            product: product_of(samplers.iter().map(|s| s.manifold()))?,
-            samplers,
-        })
-    }
-
-    /// [`auto_sampler`] for every factor of `product`.
-    ///
-    /// # Errors
-    /// [`Error::InvalidArgument`] if `product` is not a product; as [`auto_sampler`] for a factor.
-    pub fn auto(product: &dyn Manifold) -> Result<Self> {
-        Self::new(map_factors(product, auto_sampler)?)
+    /// [`Error::DimensionMismatch`](crate::Error::DimensionMismatch) unless there is one
+    /// sampler per factor; [`Error::InvalidArgument`](crate::Error::InvalidArgument) if a
+    /// sampler's manifold differs from its factor (by spec).
+    pub fn new(product: Product, samplers: Vec<Box<dyn HeatKernelSampler>>) -> Result<Self> {
+        check_factor_parts(
+            &product,
+            "factor samplers",
+            samplers.iter().map(|s| s.manifold()),
+        )?;
+        Ok(ProductHeatKernelSampler { product, samplers })
     }
 }
 

@@ -3,7 +3,7 @@
 use super::HeatKernelSampler;
 use crate::error::{check_len, check_time, Error, Result};
 use crate::heat_kernel::{SphereHeatKernel, SphereMethod};
-use crate::manifold::{Manifold, Sphere, DEFAULT_TOLERANCE};
+use crate::manifold::{Manifold, Sphere, MEMBERSHIP_TOLERANCE};
 use crate::random::{standard_normal, uniform, Rng};
 use std::f64::consts::{PI, TAU};
 
@@ -80,7 +80,7 @@ impl HeatKernelSampler for SphereHeatKernelSampler {
 
     fn sample(&self, x0: &[f64], t: f64, rng: &mut Rng, out: &mut [f64]) -> Result<()> {
         check_time(t)?;
-        self.sphere.check_point(x0, DEFAULT_TOLERANCE)?;
+        self.sphere.check_point(x0, MEMBERSHIP_TOLERANCE)?;
         check_len("sample output", out.len(), self.sphere.ambient_dim())?;
         let n = self.sphere.ambient_dim();
         let mut v = vec![0.0; n];

@@ -5,7 +5,7 @@ use super::probability_flow::{integrate_flow, FlowSettings};
 use super::{HeatKernelSampler, SphereHeatKernelSampler};
 use crate::error::{check_len, check_time, Result};
 use crate::heat_kernel::{SphereHeatKernel, SphereMethod};
-use crate::manifold::{Manifold, Sphere, DEFAULT_TOLERANCE};
+use crate::manifold::{Manifold, Sphere, MEMBERSHIP_TOLERANCE};
 use crate::ode::{OdeOptions, OdeStats};
 use crate::random::{standard_normal, Rng};
 use std::f64::consts::{PI, TAU};
@@ -133,7 +133,7 @@ impl HeatKernelSampler for SphereFlowSampler {
 
     fn sample(&self, x0: &[f64], t: f64, rng: &mut Rng, out: &mut [f64]) -> Result<()> {
         check_time(t)?;
-        self.sphere.check_point(x0, DEFAULT_TOLERANCE)?;
+        self.sphere.check_point(x0, MEMBERSHIP_TOLERANCE)?;
         check_len("sample output", out.len(), self.sphere.ambient_dim())?;
         let (theta, _) = self.sample_angle(t, rng)?;
         let mut w = vec![0.0; x0.len()];

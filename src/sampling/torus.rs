@@ -2,7 +2,7 @@
 
 use super::HeatKernelSampler;
 use crate::error::{check_len, check_time, Result};
-use crate::manifold::{Manifold, Torus, DEFAULT_TOLERANCE};
+use crate::manifold::{Manifold, Torus, MEMBERSHIP_TOLERANCE};
 use crate::random::{standard_normal, Rng};
 use std::f64::consts::TAU;
 
@@ -29,7 +29,7 @@ impl HeatKernelSampler for TorusHeatKernelSampler {
 
     fn sample(&self, x0: &[f64], t: f64, rng: &mut Rng, out: &mut [f64]) -> Result<()> {
         check_time(t)?;
-        self.torus.check_point(x0, DEFAULT_TOLERANCE)?;
+        self.torus.check_point(x0, MEMBERSHIP_TOLERANCE)?;
         check_len("sample output", out.len(), self.torus.ambient_dim())?;
         let s = t.sqrt();
         for (o, &a) in out.iter_mut().zip(x0) {

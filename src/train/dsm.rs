@@ -1,6 +1,8 @@
 //! The DSM loss of one batch and its parameter gradient.
 
 use crate::autodiff::Tape;
+use crate::error::{check_len, Error, Result};
+use crate::manifold::Manifold;
 use crate::nn::{TapeForward, TapeModel};
 use faer::Par;
 use rayon::prelude::*;
@@ -29,18 +31,19 @@ impl DsmWorkspace {
 
 /// The DSM loss of a batch and its gradient with respect to the network parameters.
 ///
-/// Rows `r` of `points` (`x_r`), `sigmas` (`σ_r`) and `targets` (`τ_r = ∇ log p_t(x₀, x_r)`):
+/// Rows `r` of `points` (`x_r`), `times` (kernel times `t_r = σ_r²`) and `targets`
+/// (`τ_r = ∇ log p_{t_r}(x₀, x_r)`):
 ///
-/// $$ L = \frac1B Σ_r σ_r^2 \| s_θ(x_r, σ_r) − τ_r \|^2_{x_r}
+/// $$ L = \frac1B Σ_r t_r \| s_θ(x_r, t_r) − τ_r \|^2_{x_r}
 ///      = \frac1B Σ_r \| P_{x_r} y_r − σ_r τ_r \|^2_{x_r}, \qquad y_r = \mathrm{net}_θ(x_r, σ_r), $$
 ///
 /// since `s_θ = P y / σ`. The batch is cut into chunks of [`DSM_CHUNK_ROWS`] rows; each chunk's
 /// network is recorded on its own tape with the parameters as differentiable leaves; the loss
 /// and the output cotangent `∂L/∂y_r = (2/B) P^T W ρ_r = (2/B) W ρ_r` (`ρ_r = P y_r − σ_r τ_r`
 /// is tangent and `P` is `W`-self-adjoint), are formed directly on the `rows × n` output, with
-/// `W` the diagonal of the metric in
-/// ambient coordinates (`½` on SO(n) entries, 1 elsewhere; per factor on products: every
-/// manifold of this crate has such a constant diagonal metric), then one reverse sweep seeded
+/// `W` the diagonal of the metric in ambient coordinates, as the manifold declares it
+/// ([`Manifold::metric_form`]: `½` on SO(n) entries, 1 elsewhere, per factor on products),
+/// then one reverse sweep seeded
 /// with it gives the chunk's exact parameter gradient. Chunk gradients are summed in chunk
 /// order into `grads` (the model's parameter layout, e.g. [`crate::nn::ScoreNet::params`]), so the result depends on the batch
 /// only, never on the number of threads. A batch of a single chunk runs on one tape with the
@@ -49,34 +52,23 @@ impl DsmWorkspace {
 /// Cost: one forward and one backward pass, `≈ 6·B·Σ fan_in·fan_out` flops, plus copying the
 /// parameters into each chunk's tape and one pass over the gradients per chunk.
 ///
-/// # Panics
-/// If the lengths are inconsistent (`points`, `targets`: `B × n`; `sigmas`: `B`; `grads`:
-/// parameter count). Inputs are trusted (the trainer produces them).
+/// # Errors
+/// [`Error::DimensionMismatch`] for inconsistent lengths (`points`, `targets`: `B × n`;
+/// `times`: `B`, `B ≥ 1`; `grads`: parameter count); [`Error::InvalidArgument`] for a time
+/// that is not finite and positive, or a manifold whose metric is not constant and diagonal
+/// ([`MetricForm::General`](crate::manifold::MetricForm::General): the loss cannot form its gradient).
 pub fn dsm_loss_and_gradient<M: TapeModel + ?Sized>(
     network: &M,
     workspace: &mut DsmWorkspace,
     points: &[f64],
-    sigmas: &[f64],
+    times: &[f64],
     targets: &[f64],
     grads: &mut [f64],
-) -> f64 {
+) -> Result<f64> {
     let n = network.manifold().ambient_dim();
-    let rows = sigmas.len();
-    assert_eq!(
-        points.len(),
-        rows * n,
-        "dsm_loss_and_gradient: points length"
-    );
-    assert_eq!(
-        targets.len(),
-        rows * n,
-        "dsm_loss_and_gradient: targets length"
-    );
-    assert_eq!(
-        grads.len(),
-        network.param_count(),
-        "dsm_loss_and_gradient: gradient length"
-    );
+    let rows = check_loss_inputs(network, points, times, grads)?;
+    check_len("DSM targets (B × ambient_dim)", targets.len(), rows * n)?;
+    let weights = metric_diagonal(network.manifold(), "DSM")?;
     let chunks = rows.div_ceil(DSM_CHUNK_ROWS).max(1);
     let scale = 2.0 / rows as f64;
     while workspace.tapes.len() < chunks {
@@ -93,13 +85,65 @@ pub fn dsm_loss_and_gradient<M: TapeModel + ?Sized>(
                 network,
                 tape,
                 &points[r.start * n..r.end * n],
-                &sigmas[r.clone()],
+                &times[r.clone()],
                 &targets[r.start * n..r.end * n],
+                &weights,
                 scale,
             )
         })
         .collect();
-    reduce_chunks(network, &workspace.tapes, &results, grads) / rows as f64
+    Ok(reduce_chunks(network, &workspace.tapes, &results, grads) / rows as f64)
+}
+
+/// Checks the shapes shared by every loss (`points`: `B × n` with `B ≥ 1`, `times`: `B`
+/// finite positive times, `grads`: the parameter count); returns `B`.
+pub(super) fn check_loss_inputs<M: TapeModel + ?Sized>(
+    network: &M,
+    points: &[f64],
+    times: &[f64],
+    grads: &[f64],
+) -> Result<usize> {
+    let n = network.manifold().ambient_dim();
+    let rows = times.len();
+    if rows == 0 {
+        return Err(Error::invalid(
+            "times",
+            "an empty batch",
+            "at least one row",
+        ));
+    }
+    check_len("loss points (B × ambient_dim)", points.len(), rows * n)?;
+    check_len(
+        "loss gradient (parameter count)",
+        grads.len(),
+        network.param_count(),
+    )?;
+    for &t in times {
+        crate::error::check_time(t)?;
+    }
+    Ok(rows)
+}
+
+/// The constant diagonal `w` of `manifold`'s metric (`⟨u, v⟩_x = Σ_j w_j u_j v_j`), which the
+/// losses need to form gradients of `‖·‖²_x`.
+///
+/// # Errors
+/// [`Error::InvalidArgument`] naming the manifold and `loss` for a [`MetricForm::General`](crate::manifold::MetricForm::General)
+/// metric.
+pub(super) fn metric_diagonal(manifold: &dyn Manifold, loss: &str) -> Result<Vec<f64>> {
+    manifold
+        .metric_form()
+        .diagonal(manifold.ambient_dim())
+        .ok_or_else(|| {
+            Error::invalid(
+                "manifold",
+                manifold.spec(),
+                format!(
+                    "a manifold whose metric is constant and diagonal in ambient coordinates \
+                     (Manifold::metric_form), which {loss} needs to form its gradient"
+                ),
+            )
+        })
 }
 
 /// Sums the per-chunk losses and writes the parameter gradient of their sum into `grads`
@@ -123,24 +167,6 @@ pub(super) fn reduce_chunks<M: TapeModel + ?Sized>(
     total
 }
 
-/// The diagonal of the metric in ambient coordinates, `w_j = ⟨u_j, u_j⟩_x` for the unit
-/// vectors `u_j`, at the point `x`. Every manifold of this crate (and every product of them)
-/// has a constant metric that is diagonal in ambient coordinates (`½` on SO(n) entries, `1`
-/// elsewhere), so `⟨u, v⟩_x = Σ_j w_j u_j v_j` and the gradient of `‖v‖²_x` is `2 w ∘ v`.
-/// Cost `O(n²)` (one call per chunk).
-pub(super) fn metric_weights(manifold: &dyn crate::manifold::Manifold, x: &[f64]) -> Vec<f64> {
-    let n = x.len();
-    let mut unit = vec![0.0; n];
-    (0..n)
-        .map(|j| {
-            unit[j] = 1.0;
-            let w = manifold.inner(x, &unit, &unit);
-            unit[j] = 0.0;
-            w
-        })
-        .collect()
-}
-
 /// One chunk: records the network on `tape` and runs the reverse sweep for the gradient of
 /// `scale/2 · Σ_r ‖ρ_r‖²`; returns `Σ_r ‖ρ_r‖²` and the forward pass (whose parameter leaves
 /// hold the gradient).
@@ -148,28 +174,28 @@ fn chunk_loss_and_backward<M: TapeModel + ?Sized>(
     network: &M,
     tape: &mut Tape,
     points: &[f64],
-    sigmas: &[f64],
+    times: &[f64],
     targets: &[f64],
+    weights: &[f64],
     scale: f64,
 ) -> (f64, TapeForward) {
     let manifold = network.manifold();
     let n = manifold.ambient_dim();
-    let rows = sigmas.len();
+    let rows = times.len();
     tape.clear();
     let x = tape.constant(rows, n, points);
-    let forward = network.forward_tape(tape, x, sigmas, true);
+    let forward = network.forward_tape(tape, x, times, true);
     let y = tape.value(forward.output);
     let mut cotangent = vec![0.0; rows * n];
     let mut residual = vec![0.0; n];
     let mut total = 0.0;
-    let weights = metric_weights(manifold, &points[..n.min(points.len())]);
     for r in 0..rows {
         let (xr, yr, tr) = (
             &points[r * n..(r + 1) * n],
             &y[r * n..(r + 1) * n],
             &targets[r * n..(r + 1) * n],
         );
-        let sigma = sigmas[r];
+        let sigma = times[r].sqrt();
         manifold.project_tangent(xr, yr, &mut residual);
         for (p, &t) in residual.iter_mut().zip(tr) {
             *p -= sigma * t;
@@ -177,7 +203,7 @@ fn chunk_loss_and_backward<M: TapeModel + ?Sized>(
         total += manifold.norm_squared(xr, &residual);
         // ∂‖ρ‖²_x/∂y = 2 P^T W ρ = 2 W P ρ = 2 W ρ (P is W-self-adjoint, ρ tangent).
         let out = &mut cotangent[r * n..(r + 1) * n];
-        for ((o, &p), &w) in out.iter_mut().zip(&residual).zip(&weights) {
+        for ((o, &p), &w) in out.iter_mut().zip(&residual).zip(weights) {
             *o = scale * w * p;
         }
     }
@@ -245,8 +271,8 @@ mod tests {
             (
                 Arc::new(
                     Product::new(vec![
-                        Box::new(SpecialOrthogonal::new(3).unwrap()),
-                        Box::new(Sphere::new(2).unwrap()),
+                        Arc::new(SpecialOrthogonal::new(3).unwrap()),
+                        Arc::new(Sphere::new(2).unwrap()),
                     ])
                     .unwrap(),
                 ),
@@ -301,7 +327,7 @@ mod tests {
                 assert!(
                     (fd - grads[i]).abs() < 1e-8,
                     "{} param {i}: fd {fd} vs {}",
-                    manifold.name(),
+                    manifold.spec(),
                     grads[i]
                 );
             }

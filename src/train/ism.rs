@@ -28,8 +28,9 @@
 //! [`TangentProjection::curvature_covector`]: crate::nn::TangentProjection::curvature_covector
 //! [`Tape::grad_graph`]: crate::autodiff::Tape::grad_graph
 
-use super::dsm::{reduce_chunks, DsmWorkspace, DSM_CHUNK_ROWS};
+use super::dsm::{check_loss_inputs, metric_diagonal, reduce_chunks, DsmWorkspace, DSM_CHUNK_ROWS};
 use crate::autodiff::Tape;
+use crate::error::{check_len, Error, Result};
 use crate::manifold::Manifold;
 use crate::nn::{TapeForward, TapeModel};
 use faer::Par;
@@ -44,7 +45,7 @@ struct Seeds {
 
 /// The exact-ISM loss of a batch and its gradient with respect to the network parameters:
 ///
-/// $$ L = \frac1B Σ_r σ_r^2\big(\|s_θ(x_r, σ_r)\|^2_{x_r} + 2\,\mathrm{div}_M s_θ(x_r, σ_r)\big), $$
+/// $$ L = \frac1B Σ_r t_r\big(\|s_θ(x_r, t_r)\|^2_{x_r} + 2\,\mathrm{div}_M s_θ(x_r, t_r)\big), $$
 ///
 /// with the exact Riemannian divergence (module docs). `L` equals the DSM loss of
 /// [`super::dsm_loss_and_gradient`] minus the θ-independent `E σ²‖∇ log p_t(x₀, x)‖²` in
@@ -58,24 +59,29 @@ struct Seeds {
 /// one reverse sweep through all of that (≈ 2× the recorded work): about `1 + 6d` forward
 /// passes, plus `2d` exponentials for the curvature term on groups.
 ///
-/// # Panics
-/// If the lengths are inconsistent (`points`: `B × n`; `sigmas`: `B`; `grads`: parameter
-/// count).
+/// `times` holds the kernel time `t_r = σ_r²` of every row.
+///
+/// # Errors
+/// As [`super::dsm_loss_and_gradient`] (shapes, times, a metric that is not constant and
+/// diagonal); [`Error::InvalidArgument`] if a tangent basis vector has support on coordinates
+/// of different metric weights (the divergence is formed per basis vector with one weight).
 pub fn ism_loss_and_gradient<M: TapeModel + ?Sized>(
     network: &M,
     workspace: &mut DsmWorkspace,
     points: &[f64],
-    sigmas: &[f64],
+    times: &[f64],
     grads: &mut [f64],
-) -> f64 {
+) -> Result<f64> {
     let manifold = network.manifold();
     let (d, n) = (manifold.dim(), manifold.ambient_dim());
     let chunk_rows = ism_chunk_rows(d);
+    let metric = metric_diagonal(manifold, "ISM")?;
+    check_basis_weights(manifold, points, &metric)?;
     run_chunks(
         network,
         workspace,
         points,
-        sigmas,
+        times,
         grads,
         chunk_rows,
         |x, _| {
@@ -91,8 +97,8 @@ pub fn ism_loss_and_gradient<M: TapeModel + ?Sized>(
                 for (i, (seed, weight)) in seeds.iter_mut().zip(weights.iter_mut()).enumerate() {
                     let e = &bases[(r * d + i) * n..(r * d + i + 1) * n];
                     seed[r * n..(r + 1) * n].copy_from_slice(e);
-                    // ⟨e, J e⟩_x = eᵀ W J e = k e·(J e) for a basis vector inside one factor,
-                    // where the metric is k·Euclid: k = ⟨e, e⟩_x / |e|².
+                    // ⟨e, J e⟩_x = eᵀ W J e = k e·(J e) for a basis vector on whose support
+                    // the metric weight is one value k (checked above): k = ⟨e, e⟩_x / |e|².
                     weight[r] = manifold.inner(xr, e, e) / e.iter().map(|a| a * a).sum::<f64>();
                 }
             }
@@ -111,31 +117,39 @@ pub fn ism_loss_and_gradient<M: TapeModel + ?Sized>(
 ///
 /// Cost per row: about `1 + 6K` forward passes. Chunks of [`ism_chunk_rows`]`(K)` rows.
 ///
-/// # Panics
-/// If the lengths are inconsistent (`probes`: `B × K × n`, `K ≥ 1`).
+/// # Errors
+/// As [`ism_loss_and_gradient`] (but for the basis check); [`Error::InvalidArgument`] for
+/// `K = 0`, [`Error::DimensionMismatch`] unless `probes` is `B × K × n`.
 pub fn sliced_ism_loss_and_gradient<M: TapeModel + ?Sized>(
     network: &M,
     workspace: &mut DsmWorkspace,
     points: &[f64],
-    sigmas: &[f64],
+    times: &[f64],
     probes: &[f64],
     probes_per_point: usize,
     grads: &mut [f64],
-) -> f64 {
+) -> Result<f64> {
     let n = network.manifold().ambient_dim();
     let k = probes_per_point;
-    assert!(k >= 1, "sliced_ism_loss_and_gradient: no probes");
-    assert_eq!(
+    if k == 0 {
+        return Err(Error::invalid(
+            "probes_per_point",
+            k,
+            "at least one Hutchinson probe per point",
+        ));
+    }
+    check_len(
+        "sliced ISM probes (B × K × ambient_dim)",
         probes.len(),
-        points.len() * k,
-        "sliced_ism_loss_and_gradient: probes length"
-    );
+        points.len().saturating_mul(k),
+    )?;
+    metric_diagonal(network.manifold(), "sliced ISM")?;
     let chunk_rows = ism_chunk_rows(k);
     run_chunks(
         network,
         workspace,
         points,
-        sigmas,
+        times,
         grads,
         chunk_rows,
         |x, first_row| {
@@ -185,18 +199,17 @@ fn run_chunks<M: TapeModel + ?Sized, F>(
     network: &M,
     workspace: &mut DsmWorkspace,
     points: &[f64],
-    sigmas: &[f64],
+    times: &[f64],
     grads: &mut [f64],
     chunk_rows: usize,
     make_seeds: F,
-) -> f64
+) -> Result<f64>
 where
     F: Fn(&[f64], usize) -> Seeds + Sync,
 {
     let n = network.manifold().ambient_dim();
-    let rows = sigmas.len();
-    assert_eq!(points.len(), rows * n, "ISM: points length");
-    assert_eq!(grads.len(), network.param_count(), "ISM: gradient length");
+    let rows = check_loss_inputs(network, points, times, grads)?;
+    let metric = metric_diagonal(network.manifold(), "ISM")?;
     let chunks = rows.div_ceil(chunk_rows).max(1);
     while workspace.tapes.len() < chunks {
         workspace.tapes.push(Tape::new());
@@ -211,10 +224,41 @@ where
             tape.set_parallelism(par);
             let x = &points[range.start * n..range.end * n];
             let seeds = make_seeds(x, range.start);
-            chunk_loss_and_backward(network, tape, x, &sigmas[range], &seeds, scale)
+            chunk_loss_and_backward(network, tape, x, &times[range], &seeds, &metric, scale)
         })
         .collect();
-    reduce_chunks(network, &workspace.tapes, &results, grads) * scale
+    Ok(reduce_chunks(network, &workspace.tapes, &results, grads) * scale)
+}
+
+/// Checks that every tangent basis vector at every row of `points` has one metric weight on
+/// its support (true on every manifold of the crate and their products: each basis vector
+/// lies in one factor, whose metric is a multiple of the Euclidean one).
+fn check_basis_weights(manifold: &dyn Manifold, points: &[f64], metric: &[f64]) -> Result<()> {
+    let (d, n) = (manifold.dim(), manifold.ambient_dim());
+    let mut basis = vec![0.0; d * n];
+    for x in points.chunks_exact(n) {
+        manifold.tangent_basis(x, &mut basis);
+        for e in basis.chunks_exact(n) {
+            let mut weights = e
+                .iter()
+                .zip(metric)
+                .filter(|(a, _)| **a != 0.0)
+                .map(|(_, w)| *w);
+            if let Some(first) = weights.next() {
+                if let Some(other) = weights.find(|w| (w - first).abs() > 1e-12 * first.abs()) {
+                    return Err(Error::invalid(
+                        "manifold",
+                        manifold.spec(),
+                        format!(
+                            "tangent basis vectors that each meet one metric weight (ISM forms \
+                             the divergence per basis vector; found weights {first} and {other})"
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// One chunk: records the network and the divergence terms, runs the reverse sweep of
@@ -224,22 +268,22 @@ fn chunk_loss_and_backward<M: TapeModel + ?Sized>(
     network: &M,
     tape: &mut Tape,
     points: &[f64],
-    sigmas: &[f64],
+    times: &[f64],
     seeds: &Seeds,
+    weights: &[f64],
     scale: f64,
 ) -> (f64, TapeForward) {
     let manifold = network.manifold();
     let projection = network.projection();
     let (d, n) = (manifold.dim(), manifold.ambient_dim());
-    let rows = sigmas.len();
+    let rows = times.len();
     tape.clear();
     let x = tape.input(rows, n, points);
-    let forward = network.forward_tape(tape, x, sigmas, true);
+    let forward = network.forward_tape(tape, x, times, true);
     let y = tape.value(forward.output).to_vec();
 
     // Per row: ‖P y‖²_x and its y-gradient 2 Pᵀ W P y = 2 W P y (W the diagonal metric,
     // P W-self-adjoint); the curvature covector c (term c·y).
-    let weights = super::dsm::metric_weights(manifold, &points[..n.min(points.len())]);
     let mut basis = vec![0.0; d * n];
     let mut scratch = vec![0.0; 4 * n];
     let mut covector = vec![0.0; n];
@@ -249,7 +293,7 @@ fn chunk_loss_and_backward<M: TapeModel + ?Sized>(
     let mut total = 0.0;
     for r in 0..rows {
         let (xr, yr) = (&points[r * n..(r + 1) * n], &y[r * n..(r + 1) * n]);
-        let sigma = sigmas[r];
+        let sigma = times[r].sqrt();
         manifold.project_tangent(xr, yr, &mut projected);
         let metric = manifold.norm_squared(xr, &projected);
         manifold.tangent_basis(xr, &mut basis);
@@ -260,7 +304,7 @@ fn chunk_loss_and_backward<M: TapeModel + ?Sized>(
             .iter_mut()
             .zip(&projected)
             .zip(&covector)
-            .zip(&weights)
+            .zip(weights)
         {
             *l = scale * (2.0 * w * p + 2.0 * sigma * c);
         }
@@ -275,7 +319,7 @@ fn chunk_loss_and_backward<M: TapeModel + ?Sized>(
         let values = tape.value(jt_seed);
         let mut weighted = seed.clone();
         for r in 0..rows {
-            let w = 2.0 * sigmas[r] * seed_weights[r];
+            let w = 2.0 * times[r].sqrt() * seed_weights[r];
             let range = r * n..(r + 1) * n;
             let quadratic: f64 = values[range.clone()]
                 .iter()
@@ -337,8 +381,8 @@ mod tests {
             // Generic projection: the curvature term by central differences.
             Arc::new(
                 Product::new(vec![
-                    Box::new(SpecialOrthogonal::new(3).unwrap()),
-                    Box::new(Sphere::new(2).unwrap()),
+                    Arc::new(SpecialOrthogonal::new(3).unwrap()),
+                    Arc::new(Sphere::new(2).unwrap()),
                 ])
                 .unwrap(),
             ),
@@ -373,7 +417,7 @@ mod tests {
             assert!(
                 (loss - reference).abs() < 1e-9 * (1.0 + reference.abs()),
                 "{}: {loss} vs {reference}",
-                manifold.name()
+                manifold.spec()
             );
         }
     }
@@ -415,12 +459,12 @@ mod tests {
                 let mut net = tiny_net(manifold.clone(), activation, 5);
                 let (x, sigmas) = batch(manifold.as_ref(), 6, 6);
                 let mut workspace = DsmWorkspace::new();
-                let worst = check_gradient(&manifold.name(), &mut net, |net, g| {
+                let worst = check_gradient(&manifold.spec().to_string(), &mut net, |net, g| {
                     ism_loss_and_gradient(net, &mut workspace, &x, &sigmas, g)
                 });
                 eprintln!(
                     "ISM {} {activation:?}: max FD error {worst:.2e}",
-                    manifold.name()
+                    manifold.spec()
                 );
             }
         }
@@ -443,10 +487,10 @@ mod tests {
                 }
             }
             let mut workspace = DsmWorkspace::new();
-            let worst = check_gradient(&manifold.name(), &mut net, |net, g| {
+            let worst = check_gradient(&manifold.spec().to_string(), &mut net, |net, g| {
                 sliced_ism_loss_and_gradient(net, &mut workspace, &x, &sigmas, &probes, k, g)
             });
-            eprintln!("sliced {}: max FD error {worst:.2e}", manifold.name());
+            eprintln!("sliced {}: max FD error {worst:.2e}", manifold.spec());
         }
     }
 
@@ -480,7 +524,7 @@ mod tests {
                 assert!(
                     (a - b).abs() < 1e-12 * scale,
                     "{}: {a} vs {b}",
-                    manifold.name()
+                    manifold.spec()
                 );
             }
         }

@@ -2,10 +2,11 @@
 
 use super::trainer::DsmKernel;
 use crate::error::{Error, Result};
-use crate::heat_kernel::{auto_kernel, HeatKernel};
+use crate::heat_kernel::HeatKernel;
 use crate::manifold::Manifold;
 use crate::random::Rng;
-use crate::sampling::{auto_sampler, HeatKernelSampler};
+use crate::registry::{self, Registry};
+use crate::sampling::HeatKernelSampler;
 
 /// [`DsmKernel`] from an exact heat-kernel sampler and the heat kernel's score:
 /// `x ~ p_t(x₀, ·)` by [`HeatKernelSampler::sample`], target `∇_x log p_t(x₀, x)` by
@@ -17,27 +18,35 @@ pub struct HeatKernelNoise {
 }
 
 impl HeatKernelNoise {
-    /// The exact sampler and automatic kernel of a manifold ([`auto_sampler`],
-    /// [`auto_kernel`]: tori, spheres, SO(n), SU(n), U(n)).
+    /// The exact sampler and `Auto` kernel of a built-in manifold or a product of built-in
+    /// manifolds ([`registry::auto_sampler`], [`registry::auto_kernel`]).
     ///
     /// # Errors
-    /// [`Error::InvalidArgument`] for manifolds without an exact sampler.
+    /// [`Error::InvalidArgument`] for manifolds the built-in registry does not know.
     pub fn for_manifold(manifold: &dyn Manifold) -> Result<Self> {
-        Self::new(auto_sampler(manifold)?, auto_kernel(manifold)?)
+        Self::from_registry(registry::builtin(), manifold)
+    }
+
+    /// The exact sampler and `Auto` kernel of `manifold` from `registry` (user manifolds).
+    ///
+    /// # Errors
+    /// As [`Registry::sampler`] and [`Registry::auto_kernel`].
+    pub fn from_registry(registry: &Registry, manifold: &dyn Manifold) -> Result<Self> {
+        Self::new(registry.sampler(manifold)?, registry.auto_kernel(manifold)?)
     }
 
     /// A sampler and a kernel of the same manifold.
     ///
     /// # Errors
-    /// [`Error::InvalidArgument`] if their manifolds differ (by name).
+    /// [`Error::InvalidArgument`] if their manifolds differ (by [`Manifold::spec`]).
     pub fn new(sampler: Box<dyn HeatKernelSampler>, kernel: Box<dyn HeatKernel>) -> Result<Self> {
-        if sampler.manifold().name() != kernel.manifold().name() {
+        if sampler.manifold().spec() != kernel.manifold().spec() {
             return Err(Error::invalid(
                 "kernel",
-                kernel.manifold().name(),
+                kernel.manifold().spec(),
                 format!(
                     "a kernel on the sampler's manifold {}",
-                    sampler.manifold().name()
+                    sampler.manifold().spec()
                 ),
             ));
         }

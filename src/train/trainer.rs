@@ -4,10 +4,11 @@ use super::dsm::{dsm_loss_and_gradient, DsmWorkspace};
 use super::ism::{ism_loss_and_gradient, sliced_ism_loss_and_gradient, varadhan_target};
 use super::loss::{Loss, Probe};
 use crate::error::{Error, Result};
-use crate::manifold::{check_batch, Manifold, DEFAULT_TOLERANCE};
+use crate::manifold::{check_batch, Manifold, MEMBERSHIP_TOLERANCE};
 use crate::nn::{clip_global_norm, Adam, AdamOptions, Ema, ScoreNet};
-use crate::random::{rng_from_seed, standard_normal, uniform, Rng};
-use crate::schedule::GeometricSchedule;
+use crate::random::{derive_seed, rng_from_seed, standard_normal, uniform, Purpose, Rng};
+use crate::registry::SPHERE_SIGMA_MAX;
+use crate::schedule::{GeometricSchedule, DEFAULT_SIGMA_MIN};
 use crate::score::ScoreField;
 use rand::RngExt;
 use rayon::prelude::*;
@@ -53,20 +54,22 @@ pub trait DsmKernel: Send + Sync {
 /// Options of [`train`] / [`DsmTrainer`], with documented defaults.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct TrainOptions {
-    /// Number of optimiser steps (default 10 000).
+    /// Number of optimiser steps (default 5 000).
     pub steps: usize,
-    /// Batch size `B` (default 512, as in the RSGM S² experiments).
+    /// Batch size `B` (default 256; the RSGM S² experiments use 512 on GPUs).
     pub batch_size: usize,
-    /// Adam learning rate (default 2e-4; other Adam constants in [`AdamOptions::default`]).
+    /// Adam learning rate (default 1e-3; other Adam constants in [`AdamOptions::default`]).
     pub learning_rate: f64,
-    /// Smallest noise level `σ_min` (default 1e-3).
+    /// Smallest noise level `σ_min` (default [`DEFAULT_SIGMA_MIN`] = 1e-2, `t_min = 1e-4`).
     pub sigma_min: f64,
-    /// Largest noise level `σ_max` (default 3: `t_max = 9`, where on `S²` the slowest mode of
-    /// the heat kernel has decayed by `e^{−9} ≈ 1e-4`).
+    /// Largest noise level `σ_max` (default [`SPHERE_SIGMA_MAX`] = 3, `t_max = 9`;
+    /// [`TrainOptions::for_manifold`] sets the manifold's own, e.g. 5 on tori, 4 on SO(n)).
     pub sigma_max: f64,
     /// Diffusion times are drawn from `U[s_min, 1]` (default 0).
     pub s_min: f64,
-    /// Seed of the initialisation-independent randomness (batches, noise; default 0).
+    /// The user seed of the training batches and their noise (default 0). The trainer draws
+    /// from the stream [`derive_seed`]`(seed, Purpose::Batches)`, independent of the streams
+    /// the same seed gives the data, the split and the initialisation ([`crate::random`]).
     pub seed: u64,
     /// EMA decay (default 0.999, with warm-up, see [`Ema`]).
     pub ema_decay: f64,
@@ -78,14 +81,17 @@ pub struct TrainOptions {
     pub loss: Loss,
 }
 
+/// The defaults of [`TrainOptions`] (also those of `rdiff train`): sized for a 2-core CPU, where
+/// 5 000 steps of batch 256 train the 3×128 default network ([`crate::nn::ScoreNetConfig`]) in
+/// about 30 s on `S²`.
 impl Default for TrainOptions {
     fn default() -> Self {
         TrainOptions {
-            steps: 10_000,
-            batch_size: 512,
-            learning_rate: 2e-4,
-            sigma_min: 1e-3,
-            sigma_max: 3.0,
+            steps: 5_000,
+            batch_size: 256,
+            learning_rate: 1e-3,
+            sigma_min: DEFAULT_SIGMA_MIN,
+            sigma_max: SPHERE_SIGMA_MAX,
             s_min: 0.0,
             seed: 0,
             ema_decay: 0.999,
@@ -97,6 +103,31 @@ impl Default for TrainOptions {
 }
 
 impl TrainOptions {
+    /// The defaults with the manifold's own `σ_max`
+    /// ([`crate::registry::Registry::default_sigma_max`] of the built-in registry: 3 on
+    /// spheres, 5 on tori and U(n), 4 on SO(n) and SU(n), the largest factor's on products).
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for a user manifold the built-in registry does not know (use
+    /// [`TrainOptions::for_manifold_in`]).
+    pub fn for_manifold(manifold: &dyn Manifold) -> Result<Self> {
+        Self::for_manifold_in(crate::registry::builtin(), manifold)
+    }
+
+    /// As [`TrainOptions::for_manifold`] with the `σ_max` of `registry` (user manifolds).
+    ///
+    /// # Errors
+    /// As [`crate::registry::Registry::default_sigma_max`].
+    pub fn for_manifold_in(
+        registry: &crate::registry::Registry,
+        manifold: &dyn Manifold,
+    ) -> Result<Self> {
+        Ok(TrainOptions {
+            sigma_max: registry.default_sigma_max(manifold)?,
+            ..TrainOptions::default()
+        })
+    }
+
     /// Checks every option.
     ///
     /// # Errors
@@ -213,7 +244,7 @@ pub struct DsmTrainer<'a> {
     grads: Vec<f64>,
     streams: Rng,
     points: Vec<f64>,
-    sigmas: Vec<f64>,
+    times: Vec<f64>,
     targets: Vec<f64>,
     probes: Vec<f64>,
     losses: Vec<f64>,
@@ -234,17 +265,17 @@ impl<'a> DsmTrainer<'a> {
     ) -> Result<Self> {
         options.validate()?;
         let manifold = network.manifold();
-        if kernel.manifold().name() != manifold.name() {
+        if kernel.manifold().spec() != manifold.spec() {
             return Err(Error::invalid(
                 "kernel",
-                kernel.manifold().name(),
+                kernel.manifold().spec(),
                 format!(
                     "a heat kernel on the network's manifold {}",
-                    manifold.name()
+                    manifold.spec()
                 ),
             ));
         }
-        let rows = check_batch(manifold, data, DEFAULT_TOLERANCE)?;
+        let rows = check_batch(manifold, data, MEMBERSHIP_TOLERANCE)?;
         if rows == 0 {
             return Err(Error::invalid(
                 "data",
@@ -265,9 +296,9 @@ impl<'a> DsmTrainer<'a> {
         Ok(DsmTrainer {
             grads: vec![0.0; network.param_count()],
             schedule: GeometricSchedule::new(options.sigma_min, options.sigma_max)?,
-            // Offset so that the batch streams differ from the initialisation stream of a network
-            // created with the same seed.
-            streams: rng_from_seed(options.seed ^ 0x6473_6d5f_6261_7463),
+            // The batches' own stream of the user seed (independent of the data, split and
+            // initialisation streams derived from the same seed).
+            streams: rng_from_seed(derive_seed(options.seed, Purpose::Batches)),
             network,
             kernel,
             data,
@@ -276,7 +307,7 @@ impl<'a> DsmTrainer<'a> {
             ema,
             workspace: DsmWorkspace::new(),
             points: vec![0.0; b * n],
-            sigmas: vec![0.0; b],
+            times: vec![0.0; b],
             targets: vec![0.0; b * n],
             probes: match options.loss {
                 Loss::Sliced { probes, .. } => vec![0.0; b * probes * n],
@@ -338,23 +369,23 @@ impl<'a> DsmTrainer<'a> {
         self.points
             .par_chunks_mut(BATCH_CHUNK_ROWS * n)
             .zip(self.targets.par_chunks_mut(BATCH_CHUNK_ROWS * n))
-            .zip(self.sigmas.par_chunks_mut(BATCH_CHUNK_ROWS))
+            .zip(self.times.par_chunks_mut(BATCH_CHUNK_ROWS))
             .zip(rngs.par_iter_mut())
             .zip(probe_chunks.into_par_iter())
             .try_for_each(
-                |((((points, targets), sigmas), rng), probes)| -> Result<()> {
+                |((((points, targets), times), rng), probes)| -> Result<()> {
                     let mut epsilon = vec![0.0; n];
-                    for (r, ((x, target), sigma)) in points
+                    for (r, ((x, target), time)) in points
                         .chunks_exact_mut(n)
                         .zip(targets.chunks_exact_mut(n))
-                        .zip(sigmas.iter_mut())
+                        .zip(times.iter_mut())
                         .enumerate()
                     {
                         let index = rng.random_range(0..data_rows);
                         let s = s_min + (1.0 - s_min) * uniform(rng);
-                        *sigma = schedule.sigma(s);
+                        let t = schedule.kernel_time(s);
+                        *time = t;
                         let x0 = &data[index * n..(index + 1) * n];
-                        let t = *sigma * *sigma;
                         match loss {
                             Loss::Dsm => kernel.sample_with_score(x0, t, rng, x, target)?,
                             Loss::DsmVaradhan => {
@@ -388,13 +419,13 @@ impl<'a> DsmTrainer<'a> {
     }
 
     /// The loss of the drawn batch and its gradient into `self.grads`.
-    fn loss_and_gradient(&mut self) -> f64 {
+    fn loss_and_gradient(&mut self) -> Result<f64> {
         match self.options.loss {
             Loss::Dsm | Loss::DsmVaradhan => dsm_loss_and_gradient(
                 &self.network,
                 &mut self.workspace,
                 &self.points,
-                &self.sigmas,
+                &self.times,
                 &self.targets,
                 &mut self.grads,
             ),
@@ -402,14 +433,14 @@ impl<'a> DsmTrainer<'a> {
                 &self.network,
                 &mut self.workspace,
                 &self.points,
-                &self.sigmas,
+                &self.times,
                 &mut self.grads,
             ),
             Loss::Sliced { probes, .. } => sliced_ism_loss_and_gradient(
                 &self.network,
                 &mut self.workspace,
                 &self.points,
-                &self.sigmas,
+                &self.times,
                 &self.probes,
                 probes,
                 &mut self.grads,
@@ -425,7 +456,7 @@ impl<'a> DsmTrainer<'a> {
     /// (divergence: lower the learning rate or enable clipping).
     pub fn step(&mut self) -> Result<StepReport> {
         self.draw_batch()?;
-        let loss = self.loss_and_gradient();
+        let loss = self.loss_and_gradient()?;
         let grad_norm = match self.options.grad_clip {
             Some(c) => clip_global_norm(&mut self.grads, c),
             None => self.grads.iter().map(|g| g * g).sum::<f64>().sqrt(),

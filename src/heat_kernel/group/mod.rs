@@ -1,6 +1,6 @@
 //! Heat kernels on the compact Lie groups `SO(n)`, `SU(n)` and `U(n)` from their root systems.
 //!
-//! Conventions: `DESIGN.md` and [`crate::lie`] (Brownian time, densities w.r.t. the Riemannian
+//! Conventions: [`crate::conventions`] and [`crate::lie`] (Brownian time, densities w.r.t. the Riemannian
 //! volume of the bi-invariant metric `½tr(AᵀB)` on SO(n), `Re tr(XᴴY)` on SU(n)/U(n)).
 //!
 //! # Reduction to the maximal torus
@@ -58,7 +58,7 @@ use crate::error::{check_len, Error, Result};
 use crate::heat_kernel::character_series::CharacterSeries;
 use crate::lie::RootSystem;
 use crate::linalg::{special_orthogonal_rotation_angles, unitary_eigen};
-use crate::manifold::{Manifold, SpecialOrthogonal, SpecialUnitary, Unitary};
+use crate::manifold::{CompactGroup, Manifold};
 use faer::c64;
 use paths::TorusPoint;
 use std::f64::consts::PI;
@@ -89,37 +89,11 @@ pub enum GroupMethod {
     Auto,
 }
 
-/// A compact Lie group manifold supported by [`GroupHeatKernel`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum CompactLieGroup {
-    /// `SO(n)`, `½tr(AᵀB)` metric.
-    SpecialOrthogonal(SpecialOrthogonal),
-    /// `SU(n)`, Frobenius metric.
-    SpecialUnitary(SpecialUnitary),
-    /// `U(n)`, Frobenius metric.
-    Unitary(Unitary),
-}
-
-impl From<SpecialOrthogonal> for CompactLieGroup {
-    fn from(g: SpecialOrthogonal) -> Self {
-        CompactLieGroup::SpecialOrthogonal(g)
-    }
-}
-impl From<SpecialUnitary> for CompactLieGroup {
-    fn from(g: SpecialUnitary) -> Self {
-        CompactLieGroup::SpecialUnitary(g)
-    }
-}
-impl From<Unitary> for CompactLieGroup {
-    fn from(g: Unitary) -> Self {
-        CompactLieGroup::Unitary(g)
-    }
-}
-
 /// Heat kernel `p_t(x₀, x)` of `∂_t p = ½Δp` on SO(n), SU(n) or U(n) (see the [module docs](self)).
 #[derive(Clone, Debug)]
 pub struct GroupHeatKernel {
-    group: CompactLieGroup,
+    group: CompactGroup,
+    manifold: Arc<dyn Manifold>,
     roots: RootSystem,
     method: GroupMethod,
     tolerance: f64,
@@ -141,20 +115,19 @@ pub struct TorusEvaluation {
 }
 
 impl GroupHeatKernel {
-    /// The heat kernel of `group` (an `SO(n)`, `SU(n)` or `U(n)` manifold) with `method`.
+    /// The heat kernel of `group` (a [`CompactGroup`], or an `SO(n)`, `SU(n)` or `U(n)`
+    /// manifold) with `method`.
     ///
     /// # Errors
-    /// As [`RootSystem::new`] (cannot happen for a valid manifold).
-    pub fn new(group: impl Into<CompactLieGroup>, method: GroupMethod) -> Result<Self> {
+    /// [`Error::InvalidArgument`] if the matrix size is below the family's minimum.
+    pub fn new(group: impl Into<CompactGroup>, method: GroupMethod) -> Result<Self> {
         let group = group.into();
-        let roots = match group {
-            CompactLieGroup::SpecialOrthogonal(g) => RootSystem::special_orthogonal(g.n())?,
-            CompactLieGroup::SpecialUnitary(g) => RootSystem::special_unitary(g.n())?,
-            CompactLieGroup::Unitary(g) => RootSystem::unitary(g.n())?,
-        };
+        let manifold = group.manifold()?;
+        let roots = RootSystem::new(group)?;
         let series = Arc::new(CharacterSeries::new(roots.clone()));
         Ok(GroupHeatKernel {
             group,
+            manifold,
             roots,
             method,
             tolerance: DEFAULT_GROUP_TOLERANCE,
@@ -194,12 +167,13 @@ impl GroupHeatKernel {
         &self.roots
     }
 
+    /// The group.
+    pub fn group(&self) -> CompactGroup {
+        self.group
+    }
+
     fn n(&self) -> usize {
-        match self.group {
-            CompactLieGroup::SpecialOrthogonal(g) => g.n(),
-            CompactLieGroup::SpecialUnitary(g) => g.n(),
-            CompactLieGroup::Unitary(g) => g.n(),
-        }
+        self.group.n()
     }
 
     /// `(log f_t(e^H), ∂ log f/∂H, terms)` at torus coordinates `h` (the [`crate::lie`] table;
@@ -236,7 +210,7 @@ impl GroupHeatKernel {
         check_inputs(self.manifold(), x0, x, t)?;
         let n = self.n();
         match self.group {
-            CompactLieGroup::SpecialOrthogonal(_) => {
+            CompactGroup::SpecialOrthogonal(_) => {
                 let mut g = vec![0.0; n * n];
                 for i in 0..n {
                     for j in 0..n {
@@ -286,7 +260,7 @@ impl GroupHeatKernel {
                     terms: e.terms,
                 })
             }
-            CompactLieGroup::SpecialUnitary(_) | CompactLieGroup::Unitary(_) => {
+            CompactGroup::SpecialUnitary(_) | CompactGroup::Unitary(_) => {
                 let a: Vec<c64> = x0.chunks_exact(2).map(|p| c64::new(p[0], p[1])).collect();
                 let b: Vec<c64> = x.chunks_exact(2).map(|p| c64::new(p[0], p[1])).collect();
                 let mut g = vec![c64::new(0.0, 0.0); n * n];
@@ -297,7 +271,7 @@ impl GroupHeatKernel {
                 }
                 let eig = unitary_eigen(&g, n);
                 let point = match self.group {
-                    CompactLieGroup::SpecialUnitary(_) => TorusPoint::special_unitary(&eig.angles),
+                    CompactGroup::SpecialUnitary(_) => TorusPoint::special_unitary(&eig.angles),
                     _ => TorusPoint::new(&eig.angles),
                 };
                 let e = self.torus_evaluation(&point, t)?;
@@ -359,7 +333,7 @@ impl GroupHeatKernel {
             GroupMethod::SchwingerDeWitt => asymptotic::schwinger_dewitt(rs, h, t)?,
             GroupMethod::Auto => auto::auto(&self.series, point, t, tol)?,
         };
-        if matches!(self.group, CompactLieGroup::SpecialUnitary(_)) {
+        if matches!(self.group, CompactGroup::SpecialUnitary(_)) {
             let mean = e.gradient.iter().sum::<f64>() / e.gradient.len() as f64;
             e.gradient.iter_mut().for_each(|g| *g -= mean);
         }
@@ -369,11 +343,7 @@ impl GroupHeatKernel {
 
 impl HeatKernel for GroupHeatKernel {
     fn manifold(&self) -> &dyn Manifold {
-        match &self.group {
-            CompactLieGroup::SpecialOrthogonal(g) => g,
-            CompactLieGroup::SpecialUnitary(g) => g,
-            CompactLieGroup::Unitary(g) => g,
-        }
+        self.manifold.as_ref()
     }
 
     fn log_prob(&self, x0: &[f64], x: &[f64], t: f64) -> Result<KernelEvaluation> {

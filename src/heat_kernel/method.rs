@@ -1,0 +1,106 @@
+//! Heat-kernel estimators named by text ([`KernelMethod`]) and the tolerance of `Auto`.
+//!
+//! Methods: `auto` (per `(t, x)` the cheapest estimator meeting the requested tolerance where
+//! the kernel supports one), `eigen` (eigenfunction / character expansion), `varadhan`
+//! (leading Gaussian), `schwinger-dewitt` (leading Gaussian with the Van Vleck and curvature
+//! factors), `paths` (sum over geodesics / lattice paths). On the flat torus Varadhan and
+//! Schwinger–DeWitt coincide (Van Vleck factor 1, no curvature): both are the single
+//! nearest-image Gaussian, the leading term of `paths`, which [`TorusHeatKernel`] does not
+//! offer separately; [`crate::registry::Registry::heat_kernel`] refuses them there with
+//! [`Error::InvalidArgument`] rather than silently substituting the exact `paths`.
+//!
+//! [`TorusHeatKernel`]: super::TorusHeatKernel
+
+use crate::error::{Error, Result};
+use std::fmt;
+use std::str::FromStr;
+
+/// Default relative tolerance of `p` requested from [`KernelMethod::Auto`] (`1e-12`).
+pub const DEFAULT_AUTO_TOLERANCE: f64 = 1e-12;
+
+/// Smallest relative tolerance `Auto` accepts (about 5 ulps: below it no f64
+/// estimator can certify anything).
+pub const MIN_AUTO_TOLERANCE: f64 = 1e-15;
+
+/// A heat-kernel estimator named by text: `auto`, `eigen`, `varadhan`, `schwinger-dewitt`,
+/// `paths` ([`FromStr`] is case-insensitive, [`fmt::Display`] prints these names).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum KernelMethod {
+    /// Per `(t, x)` the estimator the kernel's `Auto` picks (tolerance-driven on the groups).
+    #[default]
+    Auto,
+    /// Eigenfunction expansion: Fourier (torus), Gegenbauer (sphere), characters (groups).
+    Eigen,
+    /// Leading Gaussian `(2πt)^{−dim/2} e^{−d(x₀,x)²/2t}` (approximate, relative error `O(d² + t)`).
+    Varadhan,
+    /// Leading Gaussian times the Van Vleck factor and the curvature factor (approximate).
+    SchwingerDeWitt,
+    /// Sum over geodesics (sphere, `d ≤ 3`) or lattice paths (torus, groups).
+    SumOverPaths,
+}
+
+impl KernelMethod {
+    /// Every method, in the order of the command-line help.
+    pub const ALL: [KernelMethod; 5] = [
+        KernelMethod::Auto,
+        KernelMethod::Eigen,
+        KernelMethod::Varadhan,
+        KernelMethod::SchwingerDeWitt,
+        KernelMethod::SumOverPaths,
+    ];
+
+    /// The text name (`auto`, `eigen`, `varadhan`, `schwinger-dewitt`, `paths`).
+    pub fn name(&self) -> &'static str {
+        match self {
+            KernelMethod::Auto => "auto",
+            KernelMethod::Eigen => "eigen",
+            KernelMethod::Varadhan => "varadhan",
+            KernelMethod::SchwingerDeWitt => "schwinger-dewitt",
+            KernelMethod::SumOverPaths => "paths",
+        }
+    }
+}
+
+impl fmt::Display for KernelMethod {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for KernelMethod {
+    type Err = Error;
+
+    /// Parses a method name (case-insensitive, surrounding white space ignored).
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] naming the text and listing the names.
+    fn from_str(text: &str) -> Result<Self> {
+        let wanted = text.trim().to_ascii_lowercase();
+        KernelMethod::ALL
+            .into_iter()
+            .find(|m| m.name() == wanted)
+            .ok_or_else(|| {
+                Error::invalid(
+                    "method",
+                    format!("{text:?}"),
+                    "one of auto, eigen, varadhan, schwinger-dewitt, paths",
+                )
+            })
+    }
+}
+
+/// Checks a relative tolerance for [`KernelMethod::Auto`]: finite, `1e-15 ≤ tolerance < 1`.
+///
+/// # Errors
+/// [`Error::InvalidArgument`] naming the value otherwise.
+pub fn check_auto_tolerance(tolerance: f64) -> Result<()> {
+    if tolerance.is_finite() && (MIN_AUTO_TOLERANCE..1.0).contains(&tolerance) {
+        Ok(())
+    } else {
+        Err(Error::invalid(
+            "tolerance",
+            tolerance,
+            "a relative tolerance of p with 1e-15 <= tolerance < 1",
+        ))
+    }
+}
