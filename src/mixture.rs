@@ -216,20 +216,20 @@ impl ScoreField for HeatKernelMixture {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::heat_kernel::{SphereHeatKernel, SphereMethod, TorusHeatKernel, TorusMethod};
+    use crate::heat_kernel::{KernelMethod, SphereHeatKernel, TorusHeatKernel};
     use crate::manifold::{Sphere, Torus};
     use crate::random::rng_from_seed;
 
     fn sphere_mixture() -> HeatKernelMixture {
         let s2 = Sphere::new(2).unwrap();
-        let kernel = Box::new(SphereHeatKernel::new(s2, SphereMethod::Eigen));
+        let kernel = Box::new(SphereHeatKernel::new(s2, KernelMethod::Eigen));
         let points = vec![0.0, 0.0, 1.0, 0.6, 0.8, 0.0, -0.48, 0.6, -0.64];
         HeatKernelMixture::new(kernel, points).unwrap()
     }
 
     fn torus_mixture() -> HeatKernelMixture {
         let t2 = Torus::new(2).unwrap();
-        let kernel = Box::new(TorusHeatKernel::new(t2, TorusMethod::Auto));
+        let kernel = Box::new(TorusHeatKernel::new(t2, KernelMethod::Auto).unwrap());
         HeatKernelMixture::new(kernel, vec![0.5, 1.0, 3.0, 5.5, 6.0, 2.5]).unwrap()
     }
 
@@ -320,7 +320,7 @@ mod tests {
     #[test]
     fn rejects_bad_input() {
         let s2 = Sphere::new(2).unwrap();
-        let k = || Box::new(SphereHeatKernel::new(s2, SphereMethod::Auto));
+        let k = || Box::new(SphereHeatKernel::new(s2, KernelMethod::Auto));
         assert!(HeatKernelMixture::new(k(), vec![]).is_err());
         assert!(HeatKernelMixture::new(k(), vec![1.0, 1.0, 0.0]).is_err());
         assert!(HeatKernelMixture::new(k(), vec![1.0, 0.0]).is_err());

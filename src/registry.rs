@@ -52,9 +52,8 @@
 
 use crate::error::{Error, Result};
 use crate::heat_kernel::{
-    check_auto_tolerance, GroupHeatKernel, GroupMethod, HeatKernel, KernelMethod,
-    ProductHeatKernel, SphereHeatKernel, SphereMethod, TorusHeatKernel, TorusMethod,
-    DEFAULT_AUTO_TOLERANCE,
+    check_auto_tolerance, GroupHeatKernel, HeatKernel, KernelMethod, ProductHeatKernel,
+    SphereHeatKernel, TorusHeatKernel, DEFAULT_AUTO_TOLERANCE,
 };
 use crate::manifold::{
     CompactGroup, CustomName, Manifold, ManifoldSpec, Product, Sphere, Torus, BUILTIN_FAMILIES,
@@ -197,43 +196,6 @@ pub fn heat_kernel(
     registry.heat_kernel(registry.manifold(spec)?.as_ref(), method, tolerance)
 }
 
-fn torus_method(method: KernelMethod, spec: &ManifoldSpec) -> Result<TorusMethod> {
-    match method {
-        KernelMethod::Auto => Ok(TorusMethod::Auto),
-        KernelMethod::Eigen => Ok(TorusMethod::Eigen),
-        KernelMethod::SumOverPaths => Ok(TorusMethod::SumOverPaths),
-        KernelMethod::Varadhan | KernelMethod::SchwingerDeWitt => Err(Error::invalid(
-            "method",
-            method,
-            format!(
-                "one of auto, eigen, paths on {spec} (on the flat torus Varadhan and \
-                 Schwinger–DeWitt are both the single nearest-image Gaussian, the leading term \
-                 of the exact `paths`, which is not offered separately)"
-            ),
-        )),
-    }
-}
-
-fn sphere_method(method: KernelMethod) -> SphereMethod {
-    match method {
-        KernelMethod::Auto => SphereMethod::Auto,
-        KernelMethod::Eigen => SphereMethod::Eigen,
-        KernelMethod::Varadhan => SphereMethod::Varadhan,
-        KernelMethod::SchwingerDeWitt => SphereMethod::SchwingerDeWitt,
-        KernelMethod::SumOverPaths => SphereMethod::SumOverPaths,
-    }
-}
-
-fn group_method(method: KernelMethod) -> GroupMethod {
-    match method {
-        KernelMethod::Auto => GroupMethod::Auto,
-        KernelMethod::Eigen => GroupMethod::CharacterExpansion,
-        KernelMethod::Varadhan => GroupMethod::Varadhan,
-        KernelMethod::SchwingerDeWitt => GroupMethod::SchwingerDeWitt,
-        KernelMethod::SumOverPaths => GroupMethod::SumOverPaths,
-    }
-}
-
 /// The product of `manifold`'s factors (sharing their `Arc`s), if it has factors.
 fn as_product(manifold: &dyn Manifold) -> Result<Option<Product>> {
     manifold
@@ -350,9 +312,10 @@ impl Registry {
     /// [`check_auto_tolerance`]; explicit methods ignore it). Products get a
     /// [`ProductHeatKernel`] with `method` on every factor.
     ///
-    /// Built-in mapping: torus → [`TorusHeatKernel`] (`auto`, `eigen`, `paths`); sphere →
-    /// [`SphereHeatKernel`] (all five); groups → [`GroupHeatKernel`] (`eigen` =
-    /// [`GroupMethod::CharacterExpansion`]).
+    /// Built-in kernels: torus → [`TorusHeatKernel`] (`auto`, `eigen`, `paths`:
+    /// [`TorusHeatKernel::METHODS`]); sphere → [`SphereHeatKernel`] (all five); groups →
+    /// [`GroupHeatKernel`] (all five, `eigen` being the character expansion). Each takes
+    /// `method` as it is.
     ///
     /// # Errors
     /// [`Error::InvalidArgument`] for a tolerance outside `[1e-15, 1)`, for `varadhan` /
@@ -374,17 +337,15 @@ impl Registry {
         }
         let spec = manifold.spec();
         Ok(match &spec {
-            ManifoldSpec::Torus(d) => Box::new(
-                TorusHeatKernel::new(Torus::new(*d)?, torus_method(method, &spec)?)
-                    .with_tolerance(tolerance)?,
-            ),
-            ManifoldSpec::Sphere(d) => Box::new(
-                SphereHeatKernel::new(Sphere::new(*d)?, sphere_method(method))
-                    .with_tolerance(tolerance)?,
-            ),
-            ManifoldSpec::Group(group) => Box::new(
-                GroupHeatKernel::new(*group, group_method(method))?.with_tolerance(tolerance)?,
-            ),
+            ManifoldSpec::Torus(d) => {
+                Box::new(TorusHeatKernel::new(Torus::new(*d)?, method)?.with_tolerance(tolerance)?)
+            }
+            ManifoldSpec::Sphere(d) => {
+                Box::new(SphereHeatKernel::new(Sphere::new(*d)?, method).with_tolerance(tolerance)?)
+            }
+            ManifoldSpec::Group(group) => {
+                Box::new(GroupHeatKernel::new(*group, method)?.with_tolerance(tolerance)?)
+            }
             ManifoldSpec::Custom(name) => self
                 .family(name)?
                 .heat_kernel(manifold, method, tolerance)?,
@@ -478,7 +439,10 @@ impl Registry {
     }
 
     /// The estimators [`Registry::heat_kernel`] offers on `spec` (on a product, those every
-    /// factor offers), in the order of [`KernelMethod::ALL`].
+    /// factor offers), in the order of [`KernelMethod::ALL`]: each kernel's own `METHODS`
+    /// ([`TorusHeatKernel::METHODS`], [`SphereHeatKernel::METHODS`],
+    /// [`GroupHeatKernel::METHODS`]), the family's [`ManifoldFamily::methods`] on user
+    /// manifolds.
     ///
     /// # Errors
     /// [`Error::InvalidArgument`] for an unregistered user family.
@@ -486,13 +450,12 @@ impl Registry {
         let mut methods = KernelMethod::ALL.to_vec();
         for factor in spec.factors() {
             let offered = match factor {
-                ManifoldSpec::Torus(_) => vec![
-                    KernelMethod::Auto,
-                    KernelMethod::Eigen,
-                    KernelMethod::SumOverPaths,
-                ],
+                ManifoldSpec::Torus(_) => TorusHeatKernel::METHODS.to_vec(),
+                ManifoldSpec::Sphere(_) => SphereHeatKernel::METHODS.to_vec(),
+                ManifoldSpec::Group(_) => GroupHeatKernel::METHODS.to_vec(),
                 ManifoldSpec::Custom(name) => self.family(name)?.methods(),
-                _ => KernelMethod::ALL.to_vec(),
+                // Products are flat: a factor is never a product itself.
+                ManifoldSpec::Product(_) => KernelMethod::ALL.to_vec(),
             };
             methods.retain(|m| offered.contains(m));
         }
@@ -577,6 +540,27 @@ mod tests {
         }
     }
 
+    #[test]
+    fn offered_methods_are_the_kernels_own() {
+        let methods = |text: &str| builtin().methods(&text.parse().unwrap()).unwrap();
+        assert_eq!(methods("torus:2"), TorusHeatKernel::METHODS.to_vec());
+        assert_eq!(methods("sphere:7"), SphereHeatKernel::METHODS.to_vec());
+        assert_eq!(methods("su:3"), GroupHeatKernel::METHODS.to_vec());
+        assert_eq!(methods("so:3*torus:1"), TorusHeatKernel::METHODS.to_vec());
+        // Every offered method builds, every other one is refused.
+        for text in ["torus:2", "sphere:2", "so:3", "so:3*torus:1"] {
+            let spec: ManifoldSpec = text.parse().unwrap();
+            for method in KernelMethod::ALL {
+                let built = heat_kernel(&spec, method, DEFAULT_AUTO_TOLERANCE);
+                assert_eq!(
+                    built.is_ok(),
+                    methods(text).contains(&method),
+                    "{text} {method}"
+                );
+            }
+        }
+    }
+
     /// The selected kernel is the one built directly (bitwise equal values).
     #[test]
     fn selected_kernels_match_direct_construction() {
@@ -587,8 +571,8 @@ mod tests {
             let selected = heat_kernel(&ManifoldSpec::Sphere(2), method, DEFAULT_AUTO_TOLERANCE)
                 .unwrap()
                 .log_prob(&x0, &x, t);
-            let expected = SphereHeatKernel::new(Sphere::new(2).unwrap(), sphere_method(method))
-                .log_prob(&x0, &x, t);
+            let expected =
+                SphereHeatKernel::new(Sphere::new(2).unwrap(), method).log_prob(&x0, &x, t);
             // Same value, or the same error where the estimator refuses this point.
             assert_eq!(format!("{selected:?}"), format!("{expected:?}"), "{method}");
         }
@@ -600,10 +584,9 @@ mod tests {
             let selected = heat_kernel(&so3, method, DEFAULT_AUTO_TOLERANCE)
                 .unwrap()
                 .log_prob(&identity, &rotation, t);
-            let expected =
-                GroupHeatKernel::new(SpecialOrthogonal::new(3).unwrap(), group_method(method))
-                    .unwrap()
-                    .log_prob(&identity, &rotation, t);
+            let expected = GroupHeatKernel::new(SpecialOrthogonal::new(3).unwrap(), method)
+                .unwrap()
+                .log_prob(&identity, &rotation, t);
             assert_eq!(format!("{selected:?}"), format!("{expected:?}"), "{method}");
         }
         // The tolerance reaches the sphere and group `Auto` kernels.
@@ -611,7 +594,7 @@ mod tests {
         let selected = heat_kernel(&ManifoldSpec::Sphere(2), KernelMethod::Auto, loose)
             .unwrap()
             .log_prob(&x0, &x, t);
-        let expected = SphereHeatKernel::new(Sphere::new(2).unwrap(), SphereMethod::Auto)
+        let expected = SphereHeatKernel::new(Sphere::new(2).unwrap(), KernelMethod::Auto)
             .with_tolerance(loose)
             .unwrap()
             .log_prob(&x0, &x, t);
@@ -619,7 +602,7 @@ mod tests {
         let selected = heat_kernel(&so3, KernelMethod::Auto, loose)
             .unwrap()
             .log_prob(&identity, &rotation, t);
-        let expected = GroupHeatKernel::new(SpecialOrthogonal::new(3).unwrap(), GroupMethod::Auto)
+        let expected = GroupHeatKernel::new(SpecialOrthogonal::new(3).unwrap(), KernelMethod::Auto)
             .unwrap()
             .with_tolerance(loose)
             .unwrap()

@@ -40,19 +40,11 @@
 //! recursion; `Auto` uses the Gegenbauer series wherever it meets the tolerance.
 
 use super::odd_sphere::{taylor_coefficients, Centre};
-use super::RadialEvaluation;
+use super::{KernelMethod, RadialEvaluation};
 use crate::error::{Error, Result};
 use num_complex::Complex64;
 use statrs::function::gamma::ln_gamma;
 use std::f64::consts::{PI, TAU};
-
-/// The kernel value with an a-posteriori estimate of its relative error.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct EvenSphereValue {
-    pub eval: RadialEvaluation,
-    /// Estimated relative error of `p` (excluding the `ε θ²/2t` rounding of the Gaussian exponent).
-    pub relative_error: f64,
-}
 
 /// `log Q^{(n)}(s₀)`, `log Q^{(n+1)}(s₀)` at `s₀ = cos²ψ₀` (ψ₀ ∈ [0, π/2] the `S³` angle),
 /// time `τ`, with the relative error estimate, the number of samples and the `log` of the saddle
@@ -128,7 +120,7 @@ fn q_derivatives(
 /// # Errors
 /// [`Error::Numerical`] where an inner Cauchy integral fails (large `t`; use the Gegenbauer
 /// series there).
-pub(crate) fn even_sphere_cauchy(d: usize, theta: f64, t: f64) -> Result<EvenSphereValue> {
+pub(crate) fn even_sphere_cauchy(d: usize, theta: f64, t: f64) -> Result<RadialEvaluation> {
     even_sphere_cauchy_nodes(d, theta, t, 1)
 }
 
@@ -138,7 +130,7 @@ pub(crate) fn even_sphere_cauchy_nodes(
     theta: f64,
     t: f64,
     refine: usize,
-) -> Result<EvenSphereValue> {
+) -> Result<RadialEvaluation> {
     debug_assert!(d >= 4 && d % 2 == 0);
     let n = (d - 2) / 2;
     let nf = n as f64;
@@ -200,13 +192,13 @@ pub(crate) fn even_sphere_cauchy_nodes(
     let log_prob = -nf * TAU.ln() + 0.5 * nf * (nf + 1.0) * t + log_derivative;
     // ∂_c^{n+1} p₂ / ∂_c^n p₂ = ½ (Q^{(n+1)}_0 / Q^{(n)}_0) (sum1 / sum0).
     let ratio = 0.5 * (q1 - q0).exp() * (sum1 / sum0);
-    Ok(EvenSphereValue {
-        eval: RadialEvaluation {
-            log_prob,
-            dlog_prob_dtheta: -2.0 * sh * ch * ratio,
-            terms: samples,
-        },
-        relative_error: error,
+    Ok(RadialEvaluation {
+        log_prob,
+        dlog_prob_dtheta: -2.0 * sh * ch * ratio,
+        terms: samples,
+        estimator: KernelMethod::SumOverPaths,
+        // The largest Cauchy estimate over the α nodes (module docs).
+        error_estimate: error,
     })
 }
 
@@ -231,27 +223,27 @@ mod tests {
                     if d <= 16 {
                         let b = even_sphere_cauchy_nodes(d, theta, t, 2).unwrap();
                         assert!(
-                            (a.eval.log_prob - b.eval.log_prob).abs()
-                                < 2.0 * (a.relative_error + b.relative_error) + floor + 1e-14,
+                            (a.log_prob - b.log_prob).abs()
+                                < 2.0 * (a.error_estimate + b.error_estimate) + floor + 1e-14,
                             "refine d={d} t={t} θ={theta}: {a:?} {b:?}"
                         );
                     }
                     if let Ok(s) = gegenbauer_series(d, theta, t, log_volume) {
-                        if s.relative_error < 1e-13 {
+                        if s.error_estimate < 1e-13 {
                             // The eigen weights drift by ~lε over l terms (documented in `gegenbauer`).
-                            let drift = 4.0 * f64::EPSILON * s.eval.terms as f64;
+                            let drift = 4.0 * f64::EPSILON * s.terms as f64;
                             let tol =
-                                4.0 * (s.relative_error + a.relative_error) + drift + floor + 1e-14;
+                                4.0 * (s.error_estimate + a.error_estimate) + drift + floor + 1e-14;
                             assert!(
-                                (a.eval.log_prob - s.eval.log_prob).abs() < tol,
+                                (a.log_prob - s.log_prob).abs() < tol,
                                 "d={d} t={t} θ={theta}: {a:?} vs {:?}",
-                                s.eval
+                                s
                             );
                             assert!(
-                                (a.eval.dlog_prob_dtheta - s.eval.dlog_prob_dtheta).abs()
-                                    < 100.0 * tol * s.eval.dlog_prob_dtheta.abs().max(1.0),
+                                (a.dlog_prob_dtheta - s.dlog_prob_dtheta).abs()
+                                    < 100.0 * tol * s.dlog_prob_dtheta.abs().max(1.0),
                                 "d={d} t={t} θ={theta}: {a:?} vs {:?}",
-                                s.eval
+                                s
                             );
                             compared += 1;
                         }

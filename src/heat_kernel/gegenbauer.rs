@@ -17,32 +17,44 @@
 //! The score component is `∂_θ log p = −sin θ · S'(x)/S(x)` with `S = Σ m_l e^{…} G_l`.
 //!
 //! Truncation: terms are summed past the peak of `m_l e^{−l(l+d−1)t/2}` until
-//! `m_l e^{…} (l+1)² < 1e-18 ×` the largest term (about `√(83/t)` terms for small `d`).
-//! Rounding: the absolute error of `S` is about `ε Σ_l (l+2)|term_l|`; the relative error of
-//! `log p` is that divided by `S`. Where the terms cancel (`p` tiny: small `t`, θ near π)
+//! `m_l e^{…} (l+1)² < 1e-18 ×` the largest term (about `√(83/t)` terms for small `d`). The
+//! weights are log-concave in `l` (both the multiplicity ratio and `e^{−(2l+d)t/2}` decrease),
+//! so past the last degree `L` they shrink at least geometrically with the ratio `q < 1` at
+//! `L`, and `|G_l| ≤ 1`: the omitted tail is at most `w_L q/(1 − q)` (rigorous).
+//! Rounding: the absolute error of `S` is about `ε Σ_l (l+2)|term_l|` (the `l+2` covers the
+//! `~lε` drift of the weights); the relative error of `log p` is that divided by `S`. The
+//! series is a polynomial in the node `x = cos θ`, itself rounded (`ε|x|`): that moves `log p` by
+//! `ε|x S'(x)/S|`, i.e. `ε|∂_θ log p · cot θ| ≈ ε/t` near θ = 0 at small `t` (measured `4.4e-13`
+//! on `S¹` at `t = 1e-4`, θ = 1e-6, where rounding and tail alone are `2e-14`). The reported
+//! estimate ([`super::RadialEvaluation::error_estimate`]) is the sum of the three. Where the terms cancel (`p` tiny: small `t`, θ near π)
 //! this blows up; the evaluation then returns [`Error::Numerical`] (estimate above
 //! [`EIGEN_MAX_RELATIVE_ERROR`]).
 //! `Auto` only uses this series where the estimate is below `1e-12`.
 
-use super::RadialEvaluation;
+use super::{KernelMethod, RadialEvaluation};
 use crate::error::{Error, Result};
 
-/// Largest estimated relative rounding error (of `p`) an eigen-series evaluation may return;
-/// beyond it [`Error::Numerical`] is returned. Equal to the crate's accuracy bar for kernels.
+/// Largest error estimate (relative in `p`) with which an explicit `Eigen` evaluation (Fourier
+/// on the circle, Gegenbauer on `S^d`, characters on the groups) still answers; beyond it
+/// [`Error::Numerical`] is returned (the series cancels). Equal to the crate's accuracy bar
+/// for kernels. Also the bar of the explicit `SumOverPaths` Cauchy recursions on `S^d`, `d ≥ 4`.
 pub const EIGEN_MAX_RELATIVE_ERROR: f64 = 1e-8;
 
 /// Largest number of Gegenbauer terms an evaluation may use.
 pub const MAX_GEGENBAUER_TERMS: usize = 1_000_000;
 
-/// The series value at `(θ, t)` together with its rounding-error estimate.
-pub(crate) struct Series {
-    pub eval: RadialEvaluation,
-    /// Estimated relative error of `p` from rounding (cancellation), `ε Σ (l+2)|term| / S`.
-    pub relative_error: f64,
-}
-
-/// Gegenbauer series on `S^d` at angle `theta ∈ [0, π]`; `log_volume = log Vol(S^d)`.
-pub(crate) fn gegenbauer_series(d: usize, theta: f64, t: f64, log_volume: f64) -> Result<Series> {
+/// Gegenbauer series on `S^d` at angle `theta ∈ [0, π]`; `log_volume = log Vol(S^d)`. The
+/// error estimate is rounding plus the rigorous tail bound, relative to `S` (module docs).
+///
+/// # Errors
+/// [`Error::Numerical`] where the estimate reaches [`EIGEN_MAX_RELATIVE_ERROR`] or more than
+/// [`MAX_GEGENBAUER_TERMS`] terms are needed.
+pub(crate) fn gegenbauer_series(
+    d: usize,
+    theta: f64,
+    t: f64,
+    log_volume: f64,
+) -> Result<RadialEvaluation> {
     let (s_theta, x) = theta.sin_cos();
     let df = d as f64;
     let lambda = 0.5 * (df - 1.0);
@@ -59,6 +71,8 @@ pub(crate) fn gegenbauer_series(d: usize, theta: f64, t: f64, log_volume: f64) -
     // relative error ~lε into every later weight, i.e. ~l²ε/2 in w_l (measured 1e-12 on S¹²⁷).
     let mut decay = (-0.5 * t * df).exp(); // at l = 1
     let mut l = 1usize;
+    // Bound on the omitted terms Σ_{l>L} w_l|G_l| (set when the loop stops).
+    let tail;
     loop {
         let lf = l as f64;
         let multiplicity_ratio = if d == 1 {
@@ -91,6 +105,7 @@ pub(crate) fn gegenbauer_series(d: usize, theta: f64, t: f64, log_volume: f64) -
             (2.0 * lf + df + 1.0) / (2.0 * lf + df - 1.0) * (lf + df - 1.0) / (lf + 1.0)
         } * decay;
         if next_ratio < 1.0 && weight * (lf + 1.0) * (lf + 1.0) < 1e-18 * max_weight {
+            tail = weight * next_ratio / (1.0 - next_ratio);
             break;
         }
         if l >= MAX_GEGENBAUER_TERMS {
@@ -109,7 +124,9 @@ pub(crate) fn gegenbauer_series(d: usize, theta: f64, t: f64, log_volume: f64) -
         dg = dg_next;
         l += 1;
     }
-    let relative_error = f64::EPSILON * abs_sum / sum.abs();
+    // Rounding and tail of the sum, and the rounding of the node x = cos θ (module docs).
+    let relative_error =
+        (f64::EPSILON * abs_sum + tail) / sum.abs() + f64::EPSILON * (x * dsum / sum).abs();
     let accurate = sum > 0.0 && relative_error < EIGEN_MAX_RELATIVE_ERROR;
     if !accurate {
         return Err(Error::Numerical {
@@ -119,12 +136,11 @@ pub(crate) fn gegenbauer_series(d: usize, theta: f64, t: f64, log_volume: f64) -
             ),
         });
     }
-    Ok(Series {
-        eval: RadialEvaluation {
-            log_prob: sum.ln() + log_scale - log_volume,
-            dlog_prob_dtheta: -s_theta * dsum / sum,
-            terms: l + 1,
-        },
-        relative_error,
+    Ok(RadialEvaluation {
+        log_prob: sum.ln() + log_scale - log_volume,
+        dlog_prob_dtheta: -s_theta * dsum / sum,
+        terms: l + 1,
+        estimator: KernelMethod::Eigen,
+        error_estimate: relative_error,
     })
 }

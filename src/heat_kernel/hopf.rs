@@ -22,9 +22,21 @@
 //! remaining nodes cannot add `1e-17` relative. Nodes evaluated: about `14` for small `t`
 //! (a Gaussian peak of width `√(t/κ')`), up to `N/2 + 1 ≈ 16–30` when the integrand is flat
 //! (θ near π or `t ≳ 0.5`). Validated against an mpmath eigen series to `1e-13` (tests).
+//!
+//! **Error estimate** (relative in `p`, [`RadialEvaluation::error_estimate`]): the largest
+//! estimate of the `S³` node values ([`super::sphere3`]; the weights are positive, so the
+//! relative error of the sum is at most the largest of the terms'), plus `(nodes + 4)ε` for
+//! summing the positive terms and the logarithm, plus `2e-17` (the aliased coefficient and
+//! the nodes skipped by the stop rule), plus the sensitivity to the node angles: the nodes
+//! `(cos α_j, sin α_j)` come from a rotation recurrence; each step rounds `sin α` by
+//! `≈ ε(|sin α_{k−1}| + |sin α_k|)` and the rotation angle `h` by `εh`, so node `j` is off by
+//! `δ_j ≈ ε(α_j + 2Σ_{k≤j}|sin α_k|)` in angle, and the sum moves by
+//! `Σ_j w_j f_j |∂_α log f_j| δ_j / Σ_j w_j f_j`, with
+//! `∂_α log f = ∂_ψ log p^{S³} · cos(θ/2) sin α / sin ψ` (the radius of `(cos α_j, sin α_j)`
+//! drifts by `O(jε)` too, which moves the `S³` prefactors by as much: inside `(nodes + 4)ε`).
 
 use super::sphere3::{s3_log_constant, s3_parts};
-use super::RadialEvaluation;
+use super::{KernelMethod, RadialEvaluation};
 use std::f64::consts::TAU;
 
 /// `S²` kernel by Hopf-fibre quadrature of the `S³` path sum; `theta ∈ [0, π]`, `t > 0`.
@@ -63,6 +75,10 @@ fn s2_hopf_refined(theta: f64, t: f64, refine: f64) -> RadialEvaluation {
     // −(ψ_j² − ψ₀²)/2τ = −(η₀ − η_j)(ψ_j + ψ₀)/2τ, avoiding an absolute error ε ψ²/2τ per node.
     let flat = c_half < 0.5;
     let mut terms = 0usize;
+    // Largest S³ node estimate; Σ f_j |∂_α log f_j| δ_j/ε for the node-angle sensitivity, with
+    // the angle drift δ_j/ε = α_j + 2Σ_{k≤j}|sin α_k| (module docs).
+    let (mut node_error, mut angle_sensitivity, mut nodes) = (0.0f64, 0.0f64, 0usize);
+    let mut sine_drift = 0.0f64;
     for j in 0..=half {
         if j == half {
             (ca, sa) = (-1.0, 0.0);
@@ -72,6 +88,8 @@ fn s2_hopf_refined(theta: f64, t: f64, refine: f64) -> RadialEvaluation {
         let psi = sin_psi.atan2(cos_psi);
         let v = s3_parts(psi, sin_psi, cos_psi, tau);
         terms += v.terms;
+        nodes += 1;
+        node_error = node_error.max(v.relative_error);
         let eta = if flat { cos_psi.atan2(sin_psi) } else { 0.0 };
         if j == 0 {
             exponent_ref = v.exponent;
@@ -92,6 +110,12 @@ fn s2_hopf_refined(theta: f64, t: f64, refine: f64) -> RadialEvaluation {
             2.0 * ratio
         };
         sum += f;
+        sine_drift += 2.0 * sa.abs();
+        let drift = h * j as f64 + sine_drift;
+        let slope = (v.dlog_prob_over_sin * c_half * sa).abs();
+        if slope.is_finite() {
+            angle_sensitivity += f * slope * drift;
+        }
         // At θ = 0 the derivative is 0 by symmetry (and the ψ = π node would give 0·∞).
         if s_half != 0.0 {
             dsum += f * 0.5 * s_half * ca * v.dlog_prob_over_sin;
@@ -108,6 +132,11 @@ fn s2_hopf_refined(theta: f64, t: f64, refine: f64) -> RadialEvaluation {
         log_prob: s3_log_constant(tau) + exponent_ref + (0.25 * h * factor_ref * sum).ln(),
         dlog_prob_dtheta: dsum / sum,
         terms,
+        estimator: KernelMethod::SumOverPaths,
+        error_estimate: node_error
+            + (nodes + 4) as f64 * f64::EPSILON
+            + 2e-17
+            + f64::EPSILON * angle_sensitivity / sum,
     }
 }
 

@@ -5,27 +5,32 @@
 //! eigen factors `e^{−λt/2}`); densities are w.r.t. the Riemannian volume; the score is the
 //! Riemannian gradient `∇_x log p_t(x₀, x)` w.r.t. the second argument, as an ambient tangent vector.
 //!
-//! One trait, [`HeatKernel`], several estimators selected by a method enum:
+//! One trait, [`HeatKernel`]; one vocabulary of estimators, [`KernelMethod`], taken by every
+//! constructor:
 //!
 //! | kernel | methods |
 //! |---|---|
-//! | [`TorusHeatKernel`] (`T^d`, product of circles) | [`TorusMethod::Eigen`] (Fourier series), [`TorusMethod::SumOverPaths`] (wrapped Gaussian), [`TorusMethod::Auto`] |
-//! | [`SphereHeatKernel`] (`S^d`, radial in the geodesic angle θ) | [`SphereMethod::Eigen`] (Gegenbauer series), [`SphereMethod::SumOverPaths`] (exact: path sums `d ≤ 3`, the `∂_c` recursion for `d ≥ 4`), [`SphereMethod::Varadhan`], [`SphereMethod::SchwingerDeWitt`], [`SphereMethod::Auto`] |
+//! | [`TorusHeatKernel`] (`T^d`, product of circles) | [`KernelMethod::Eigen`] (Fourier series), [`KernelMethod::SumOverPaths`] (wrapped Gaussian), [`KernelMethod::Auto`] |
+//! | [`SphereHeatKernel`] (`S^d`, radial in the geodesic angle θ) | [`KernelMethod::Eigen`] (Gegenbauer series), [`KernelMethod::SumOverPaths`] (exact: path sums `d ≤ 3`, the `∂_c` recursion for `d ≥ 4`), [`KernelMethod::Varadhan`], [`KernelMethod::SchwingerDeWitt`], [`KernelMethod::Auto`] |
 //! | [`ProductHeatKernel`] (`M₁ × … × M_k`) | the product of the factors' kernels (each with its own method) |
-//! | [`GroupHeatKernel`] (SO(n), SU(n), U(n), class function of the maximal-torus coordinates) | [`GroupMethod::CharacterExpansion`] ([`CharacterSeries`]), [`GroupMethod::SumOverPaths`] (lattice paths, wall-regularised), [`GroupMethod::Varadhan`], [`GroupMethod::SchwingerDeWitt`], [`GroupMethod::Auto`] |
+//! | [`GroupHeatKernel`] (SO(n), SU(n), U(n), class function of the maximal-torus coordinates) | [`KernelMethod::Eigen`] (the character expansion, [`CharacterSeries`]), [`KernelMethod::SumOverPaths`] (lattice paths, wall-regularised), [`KernelMethod::Varadhan`], [`KernelMethod::SchwingerDeWitt`], [`KernelMethod::Auto`] |
 //!
 //! [`crate::registry::Registry::heat_kernel`] builds any of them from a manifold and a
 //! [`KernelMethod`] (the names `rdiff kernel` accepts); [`crate::registry::auto_kernel`] gives
-//! the `Auto` kernel of a manifold.
+//! the `Auto` kernel of a manifold. `Auto`'s relative tolerance of `p` is
+//! [`DEFAULT_AUTO_TOLERANCE`] unless set with `with_tolerance` (validated by
+//! [`check_auto_tolerance`], at least [`MIN_AUTO_TOLERANCE`]).
 //!
-//! Every evaluation reports the number of series terms (or quadrature nodes) it used in
-//! [`KernelEvaluation::terms`]. The formulas, their derivations, accuracy and cost are documented
+//! Every evaluation ([`KernelEvaluation`]) reports the number of series terms (or quadrature
+//! nodes) it used, the estimator that produced it (`Auto` reports what it picked) and an
+//! estimate of its error ([`KernelEvaluation::error_estimate`]; the table there says what it
+//! is per estimator). The formulas, their derivations, accuracy and cost are documented
 //! in the estimator modules: [`circle`] (Fourier / wrapped Gaussian), [`gegenbauer`] (eigen
 //! series on `S^d`), [`sphere3`] (exact `S³` path sum), [`hopf`] (`S²` from `S³` through the
 //! Hopf fibration), [`odd_sphere`] / [`even_sphere`] (exact small-time kernels of `S^d`, `d ≥ 4`),
 //! [`asymptotic`] (Varadhan, Schwinger–DeWitt), [`group`] (paths, walls, `Auto` on groups),
-//! [`character_series`]; the `Auto` rules and measured accuracy are in the docs of the `sphere`
-//! and `group` modules and of [`TorusMethod`].
+//! [`character_series`]; the `Auto` rules and measured accuracy are in the docs of the
+//! [`torus`], [`sphere`] and [`group`] modules.
 //!
 //! For DSM targets: draw `x ~ p_t(x₀, ·)` with [`crate::sampling`], then [`HeatKernel::score`]
 //! (or [`HeatKernel::score_batch`]) gives `∇_x log p_t(x₀, x)` exactly (to `~1e-12` for `d ≤ 3`).
@@ -47,26 +52,71 @@ pub mod torus;
 pub use character_series::{CharacterSeries, CharacterSum};
 pub use circle::{circle_log_prob, MAX_FOURIER_TERMS};
 pub use gegenbauer::{EIGEN_MAX_RELATIVE_ERROR, MAX_GEGENBAUER_TERMS};
-pub use group::{GroupHeatKernel, GroupMethod};
+pub use group::GroupHeatKernel;
 pub use method::{check_auto_tolerance, KernelMethod, DEFAULT_AUTO_TOLERANCE, MIN_AUTO_TOLERANCE};
 pub use product::ProductHeatKernel;
-pub use sphere::{SphereHeatKernel, SphereMethod};
-pub use torus::{TorusHeatKernel, TorusMethod};
+pub use sphere::SphereHeatKernel;
+pub use torus::TorusHeatKernel;
 
 use crate::error::{check_len, check_time, Error, Result};
 use crate::manifold::{Manifold, MEMBERSHIP_TOLERANCE};
 use rayon::prelude::*;
 
-/// The value of `log p_t(x₀, x)` and the number of terms the estimator summed.
+/// The value of `log p_t(x₀, x)`, the number of terms the estimator summed, which estimator
+/// answered and how accurate it is.
+///
+/// # The error estimate
+/// [`KernelEvaluation::error_estimate`] estimates the relative error of `p`, i.e. the absolute
+/// error of `log p`, of this evaluation. It leaves out the rounding common to every f64
+/// method, which no estimator can avoid: the representation of `log p` and of the normalising
+/// constants (`≈ ε·(|log p| + |log Vol M|)`) and the rounding of the Gaussian exponent
+/// `d(x₀, x)²/2t` formed from f64 inputs (`≈ ε·d²/2t`; on the groups, the conditioning
+/// `ε|H|²/t` of the kernel in the f64 matrix). `Auto` meets its tolerance exactly when this
+/// estimate is below it. What it is, per estimator (`ε = f64::EPSILON`):
+///
+/// | estimator | `error_estimate` |
+/// |---|---|
+/// | circle / torus `SumOverPaths` (wrapped Gaussian, [`circle`]) | `(2K + 4)ε` (a sum of positive terms) + the rigorous bound `2e^{−41.5}/(1 − q)` of the omitted images |
+/// | circle / torus `Eigen` (Fourier, [`circle`]) | rounding `4ε(N+1)Σ\|terms\|/S` + the rigorous tail bound `2e^{−(N+1)²t/2}/((1 − e^{−(2N+3)t/2}) S)` |
+/// | sphere `Eigen` (Gegenbauer, [`gegenbauer`]) | rounding `ε Σ(l+2)\|terms\|/S` + the rigorous tail bound `w_L q/((1 − q) S)` + the rounding of the node `x = cos θ`, `ε\|x S′(x)/S\|` |
+/// | `S³` `SumOverPaths` ([`sphere3`]) | `4ε(1 + Σ\|terms\|/\|B\|)` (cancellation in the bracket `B`) + `2e^{−50}/\|B\|` (omitted pairs) |
+/// | `S²` `SumOverPaths` (Hopf quadrature, [`hopf`]) | the largest `S³` node estimate + `(nodes + 4)ε` + `2e-17` (aliasing, stopped nodes) + the sensitivity to the rounded node angles |
+/// | `S^d`, `d ≥ 4`, `SumOverPaths` (Cauchy recursions, [`odd_sphere`], [`even_sphere`]) | the a-posteriori estimate of the Cauchy integrals: rounding `4ε(n+11)Σ\|samples\|/\|Σ\|` + Cauchy's bound on the aliasing (for even `d` the largest over the α nodes) |
+/// | sphere `Varadhan`, `SchwingerDeWitt` ([`asymptotic`]) | the neglected terms of the Minakshisundaram–Pleijel expansion through `O(t²)` (exact coefficients `a₁(θ)`, `c₂(θ)`), plus `\|c₂\|t²` for the higher orders, plus the second geodesic (formulas in [`asymptotic`]) |
+/// | group `Eigen` (characters, [`group::characters`]) | `(rounding_bound + tail_bound)/S` ([`CharacterSum`]: rounding estimate plus the rigorous truncation bound) + on SO(n) the rounding of the nodes `cos φ_b`, `ε Σ_b \|∂_{φ_b} log f · cot φ_b\|` |
+/// | group `SumOverPaths` ([`group::paths`]) | rounding `ε Σ\|T\|/ΣT` + truncation `tol·e^{−10}(#paths + 1)/ΣT` + on a wall contour the aliasing `1e-18 Σ\|T\|/ΣT` |
+/// | group `Varadhan`, `SchwingerDeWitt` ([`group::asymptotic`]) | `\|Σ_α ln φ(α(H_min)) + \|ρ\|²t/2\|` (Varadhan only; exact) + the omitted paths `Σ_{γ≠0}\|T(H+γ)\|/T(H_min)` (walls regularised) |
+/// | [`ProductHeatKernel`], [`TorusHeatKernel`] (over the circles) | the sum of the factors' estimates (first order in the errors); the estimator is that of the factor with the largest estimate |
+///
+/// `f64::INFINITY` where nothing can be said (the asymptotic formulas at the cut locus).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct KernelEvaluation {
     /// `log p_t(x₀, x)`, density w.r.t. the Riemannian volume.
     pub log_prob: f64,
     /// Number of series terms / paths / quadrature nodes used (summed over coordinates on `T^d`).
     pub terms: usize,
+    /// The estimator that produced the value: never [`KernelMethod::Auto`] (`Auto` reports the
+    /// estimator it picked at this `(t, x)`); on products, the factor with the largest error
+    /// estimate.
+    pub estimator: KernelMethod,
+    /// Estimated relative error of `p` (absolute error of `log p`) of this evaluation; see the
+    /// [type docs](KernelEvaluation#the-error-estimate).
+    pub error_estimate: f64,
 }
 
-/// A radial kernel evaluated at a geodesic distance: `log p`, its derivative in the distance, terms used.
+impl From<RadialEvaluation> for KernelEvaluation {
+    fn from(r: RadialEvaluation) -> Self {
+        KernelEvaluation {
+            log_prob: r.log_prob,
+            terms: r.terms,
+            estimator: r.estimator,
+            error_estimate: r.error_estimate,
+        }
+    }
+}
+
+/// A radial kernel evaluated at a geodesic distance: `log p`, its derivative in the distance,
+/// terms used, the estimator and its error estimate (as in [`KernelEvaluation`]).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct RadialEvaluation {
     /// `log p_t(θ)`, density w.r.t. the Riemannian volume.
@@ -75,6 +125,50 @@ pub struct RadialEvaluation {
     pub dlog_prob_dtheta: f64,
     /// Number of series terms / paths / quadrature nodes used.
     pub terms: usize,
+    /// The estimator that produced the value (never [`KernelMethod::Auto`]).
+    pub estimator: KernelMethod,
+    /// Estimated relative error of `p` ([`KernelEvaluation::error_estimate`]).
+    pub error_estimate: f64,
+}
+
+/// Accumulates the evaluations of the factors of a product kernel (`T^d` as a product of
+/// circles, [`ProductHeatKernel`]): `log p`, terms and error estimates add up (the errors to
+/// first order); the estimator is that of the factor with the largest error estimate (the
+/// first one on ties).
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct ProductEvaluation {
+    log_prob: f64,
+    terms: usize,
+    error_estimate: f64,
+    /// The estimator and error estimate of the least accurate factor so far.
+    worst: Option<(KernelMethod, f64)>,
+}
+
+impl ProductEvaluation {
+    /// Adds one factor's evaluation.
+    pub(crate) fn push(&mut self, factor: KernelEvaluation) {
+        self.log_prob += factor.log_prob;
+        self.terms += factor.terms;
+        self.error_estimate += factor.error_estimate;
+        // A NaN estimate (never produced) wins rather than being silently dropped.
+        let larger = match self.worst {
+            None => true,
+            Some((_, worst)) => factor.error_estimate > worst || factor.error_estimate.is_nan(),
+        };
+        if larger {
+            self.worst = Some((factor.estimator, factor.error_estimate));
+        }
+    }
+
+    /// The product's evaluation. An empty product is the constant 1 (`log p = 0`), exactly.
+    pub(crate) fn finish(self) -> KernelEvaluation {
+        KernelEvaluation {
+            log_prob: self.log_prob,
+            terms: self.terms,
+            estimator: self.worst.map_or(KernelMethod::Eigen, |w| w.0),
+            error_estimate: self.error_estimate,
+        }
+    }
 }
 
 /// Rows of the batched entry points processed per rayon task (fixed, so results never depend on the thread count).

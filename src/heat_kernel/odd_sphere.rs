@@ -49,7 +49,7 @@
 //! exponentials for `t ≤ 1`, plus ~10–20 real samples for the radius: 5 µs on `S⁷`, 19 µs on
 //! `S¹²⁷`, 50–60 µs on `S⁵¹¹` (release build, 2-core build machine).
 
-use super::RadialEvaluation;
+use super::{KernelMethod, RadialEvaluation};
 use crate::error::{Error, Result};
 use num_complex::Complex64;
 use statrs::function::gamma::ln_gamma;
@@ -60,14 +60,6 @@ const PI_LOW: f64 = 1.2246467991473532e-16;
 
 /// Largest number of images per sample (`t ≲ 2000`; beyond, `Auto` uses the eigen series).
 const MAX_IMAGES: usize = 61;
-
-/// The kernel value with an a-posteriori estimate of its relative rounding error.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct OddSphereValue {
-    pub eval: RadialEvaluation,
-    /// Estimated relative error of `p` (excluding the `ε θ²/2t` rounding of the Gaussian exponent).
-    pub relative_error: f64,
-}
 
 /// The expansion point `θ₀` of the wrapped Gaussian `h(c) = p₁(arccos c)` and what its
 /// complex samples need of it.
@@ -320,7 +312,7 @@ pub(crate) fn taylor_coefficients(
 /// # Errors
 /// [`Error::Numerical`] where the saddle radius cannot be bracketed or the quadrature sum is
 /// not positive (large `t`; use the Gegenbauer series there).
-pub(crate) fn odd_sphere_cauchy(d: usize, theta: f64, t: f64) -> Result<OddSphereValue> {
+pub(crate) fn odd_sphere_cauchy(d: usize, theta: f64, t: f64) -> Result<RadialEvaluation> {
     odd_sphere_cauchy_nodes(d, theta, t, 1)
 }
 
@@ -330,7 +322,7 @@ pub(crate) fn odd_sphere_cauchy_nodes(
     theta: f64,
     t: f64,
     refine: usize,
-) -> Result<OddSphereValue> {
+) -> Result<RadialEvaluation> {
     debug_assert!(d >= 3 && d % 2 == 1);
     let n = (d - 1) / 2;
     let nf = n as f64;
@@ -357,13 +349,13 @@ pub(crate) fn odd_sphere_cauchy_nodes(
     let log_prob = -nf * TAU.ln() + 0.5 * nf * nf * t + log_h;
     // h^{(n+1)}/h^{(n)} = (n + 1) a_{n+1}/a_n.
     let ratio = (nf + 1.0) * (taylor.log_coefficients[1] - taylor.log_coefficients[0]).exp();
-    Ok(OddSphereValue {
-        eval: RadialEvaluation {
-            log_prob,
-            dlog_prob_dtheta: -centre.sin * ratio,
-            terms: taylor.samples * (2 * centre.images as usize + 1),
-        },
-        relative_error: taylor.relative_error,
+    Ok(RadialEvaluation {
+        log_prob,
+        dlog_prob_dtheta: -centre.sin * ratio,
+        terms: taylor.samples * (2 * centre.images as usize + 1),
+        estimator: KernelMethod::SumOverPaths,
+        // Rounding and aliasing, excluding the ε θ₀²/2t of the Gaussian exponent (module docs).
+        error_estimate: taylor.relative_error,
     })
 }
 
@@ -385,17 +377,17 @@ mod tests {
                 let b = s3_paths(theta, t);
                 let scale = 1.0 + theta * theta / (2.0 * t);
                 assert!(
-                    (a.eval.log_prob - b.log_prob).abs() < 1e-13 * scale,
+                    (a.log_prob - b.log_prob).abs() < 1e-13 * scale,
                     "t={t} θ={theta}: {a:?} vs {b:?}"
                 );
                 // The score is compared on its natural scale max(|s|, 1/√t) (near θ = π it is a
                 // cancellation of terms of size π/t).
                 assert!(
-                    (a.eval.dlog_prob_dtheta - b.dlog_prob_dpsi).abs()
+                    (a.dlog_prob_dtheta - b.dlog_prob_dpsi).abs()
                         < 1e-12 * b.dlog_prob_dpsi.abs().max(1.0 / t.sqrt()),
                     "t={t} θ={theta}: {a:?} vs {b:?}"
                 );
-                assert!(a.relative_error < 1e-12);
+                assert!(a.error_estimate < 1e-12);
             }
         }
     }
@@ -418,26 +410,26 @@ mod tests {
                     let floor = 4.0 * f64::EPSILON * (1.0 + theta * theta / (2.0 * t));
                     let b = odd_sphere_cauchy_nodes(d, theta, t, 2).unwrap();
                     assert!(
-                        (a.eval.log_prob - b.eval.log_prob).abs()
-                            < 2.0 * (a.relative_error + b.relative_error) + floor + 1e-14,
+                        (a.log_prob - b.log_prob).abs()
+                            < 2.0 * (a.error_estimate + b.error_estimate) + floor + 1e-14,
                         "doubling d={d} t={t} θ={theta}: {a:?} {b:?}"
                     );
                     if let Ok(s) = gegenbauer_series(d, theta, t, log_volume) {
-                        if s.relative_error < 1e-13 && a.relative_error < 1e-12 {
+                        if s.error_estimate < 1e-13 && a.error_estimate < 1e-12 {
                             // The eigen weights drift by ~lε over l terms (documented in `gegenbauer`).
-                            let drift = 4.0 * f64::EPSILON * s.eval.terms as f64;
+                            let drift = 4.0 * f64::EPSILON * s.terms as f64;
                             let tol =
-                                4.0 * (s.relative_error + a.relative_error) + drift + floor + 1e-14;
+                                4.0 * (s.error_estimate + a.error_estimate) + drift + floor + 1e-14;
                             assert!(
-                                (a.eval.log_prob - s.eval.log_prob).abs() < tol,
+                                (a.log_prob - s.log_prob).abs() < tol,
                                 "d={d} t={t} θ={theta}: {a:?} vs {:?}",
-                                s.eval
+                                s
                             );
                             assert!(
-                                (a.eval.dlog_prob_dtheta - s.eval.dlog_prob_dtheta).abs()
-                                    < 100.0 * tol * s.eval.dlog_prob_dtheta.abs().max(1.0),
+                                (a.dlog_prob_dtheta - s.dlog_prob_dtheta).abs()
+                                    < 100.0 * tol * s.dlog_prob_dtheta.abs().max(1.0),
                                 "d={d} t={t} θ={theta}: {a:?} vs {:?}",
-                                s.eval
+                                s
                             );
                             compared += 1;
                         }

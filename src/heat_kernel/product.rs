@@ -9,8 +9,14 @@
 //! Riemannian gradient in the product metric) is the concatenation of the factors' scores.
 //! Accuracy and cost are those of the factor kernels (summed); `terms` is the sum of the
 //! factors' term counts.
+//!
+//! **Estimator and error estimate.** The relative error of a product of `k` factors, each with
+//! relative error `e_i`, is `∏(1 + e_i) − 1 = Σ e_i + O(e²)`: the reported
+//! [`KernelEvaluation::error_estimate`] is the sum of the factors' estimates (first order),
+//! and [`KernelEvaluation::estimator`] is the estimator of the factor with the largest
+//! estimate (the one that limits the accuracy; the first such factor on ties).
 
-use super::{check_inputs, HeatKernel, KernelEvaluation};
+use super::{check_inputs, HeatKernel, KernelEvaluation, ProductEvaluation};
 use crate::error::{check_len, Error, Result};
 use crate::manifold::{Manifold, Product};
 
@@ -71,10 +77,7 @@ impl ProductHeatKernel {
         mut score: Option<&mut [f64]>,
     ) -> Result<KernelEvaluation> {
         check_inputs(&self.product, x0, x, t)?;
-        let mut total = KernelEvaluation {
-            log_prob: 0.0,
-            terms: 0,
-        };
+        let mut total = ProductEvaluation::default();
         for (i, kernel) in self.kernels.iter().enumerate() {
             let range = self.product.factor_range(i);
             let (a, b) = (&x0[range.clone()], &x[range.clone()]);
@@ -82,10 +85,9 @@ impl ProductHeatKernel {
                 Some(s) => kernel.score(a, b, t, &mut s[range])?,
                 None => kernel.log_prob(a, b, t)?,
             };
-            total.log_prob += e.log_prob;
-            total.terms += e.terms;
+            total.push(e);
         }
-        Ok(total)
+        Ok(total.finish())
     }
 }
 

@@ -7,31 +7,42 @@
 //!
 //! | method | formula | accuracy | cost |
 //! |---|---|---|---|
-//! | `Eigen` | Gegenbauer series, [`super::gegenbauer`] | exact; refuses (`Err`) where its rounding estimate exceeds `1e-8` | `≈ √(83/t)` terms |
+//! | `Eigen` | Gegenbauer eigen-expansion, [`super::gegenbauer`] | exact; refuses (`Err`) where its error estimate exceeds `1e-8` (it cancels: small `t`, θ far from 0) | `≈ √(83/t)` terms |
 //! | `SumOverPaths`, `d = 1` | wrapped Gaussian | `~1e-15` relative | `2⌈(√(83t)+π)/2π⌉ + 1` terms |
 //! | `SumOverPaths`, `d = 3` | exact path sum, [`super::sphere3`] | `~1e-15` for `t ≲ 10`, `≤ 2e-13` at 20; `Err` above [`paths_max_time`] (the terms cancel) | 1–4 terms for `t ≤ 2` |
 //! | `SumOverPaths`, `d = 2` | Hopf-fibre quadrature of the `S³` path sum, [`super::hopf`] | `~1e-13`; `Err` above [`paths_max_time`] = 100 | 10–35 nodes |
 //! | `SumOverPaths`, odd `d ≥ 5` | `(2π)^{−n}e^{n²t/2} ∂_c^n` of the wrapped Gaussian (`d = 2n+1`), the derivative as a saddle-point Cauchy integral, [`super::odd_sphere`] | exact, `≤ 1e-11` in `log p` for `t ≤ 0.03` (`Err` where it cannot bracket the saddle, `t ≳ 0.1`) | `n + 12 + 8√n` complex samples: 5 µs (`S⁷`), 20 µs (`S¹²⁷`), 55 µs (`S⁵¹¹`) |
 //! | `SumOverPaths`, even `d ≥ 4` | `(2π)^{−n}e^{n(n+1)t/2} ∂_c^n` of the Hopf integral of `S²` (`d = 2n+2`), [`super::even_sphere`] | exact, `≤ 1e-12` in `log p` for `t ≤ 0.05` | 10–25 Cauchy integrals: 0.2 ms (`S⁴`, `S⁸`), 0.7 ms (`S¹²⁸`), 2–3 ms (`S⁵¹²`) |
-//! | `Varadhan` | `(2πt)^{−d/2} e^{−θ²/2t}` | approximate, `O(θ² + t)` relative | O(1) |
-//! | `SchwingerDeWitt` | `× (θ/sin θ)^{(d−1)/2} e^{(d−1)²t/8}` | approximate, `a₁(θ)t + O(t²)`; diverges at θ = π | O(1) |
+//! | `Varadhan` | `(2πt)^{−d/2} e^{−θ²/2t}` (leading Gaussian) | approximate, `O(θ² + t)` relative | O(1) |
+//! | `SchwingerDeWitt` | `× (θ/sin θ)^{(d−1)/2} e^{(d−1)²t/8}` (leading Schwinger–DeWitt term, [`super::asymptotic`]) | approximate, `a₁(θ)t + O(t²)`; diverges at θ = π (an error there) | O(1) |
+//! | `Auto` | per `(d, t, θ)` the cheapest exact method whose error estimate meets the tolerance (below) | `≤ tol`, as reported | see below |
 //!
-//! `Auto` (relative tolerance `tol` of `p`, default `1e-12`, see
-//! [`SphereHeatKernel::with_tolerance`]; every branch below is an exact method):
+//! `SumOverPaths` is exact for small and moderate `t`; for `d ≥ 4` it returns
+//! [`Error::Numerical`] at large `t` (`≳ 0.1`, where the saddle radius grows and the eigen series
+//! is the method of choice), and on `S²`/`S³` above [`paths_max_time`]. Every evaluation
+//! reports its estimator and error estimate ([`RadialEvaluation::error_estimate`]; the formulas
+//! per estimator are in the [`KernelEvaluation`] docs).
+//!
+//! `Auto` (relative tolerance `tol` of `p`, default [`DEFAULT_AUTO_TOLERANCE`] `= 1e-12`, see
+//! [`SphereHeatKernel::with_tolerance`]; every branch below is an exact method, and "meets
+//! `tol`" means its error estimate is below `tol`):
 //! * `d = 1`: paths for `t < π`, Fourier otherwise (≤ 7 terms).
 //! * `d = 2`: Gegenbauer for `t ≥ 0.5` (≤ 15 terms); for `0.1 ≤ t < 0.5` Gegenbauer where
-//!   `θ² < 16t` and its rounding estimate is below `tol` (≤ 33 terms), else the Hopf
-//!   quadrature (≈ 14 nodes at small `t`, ≤ 35 when the integrand is flat).
+//!   `θ² < 16t` and it meets `tol` (≤ 33 terms), else the Hopf quadrature (≈ 14 nodes at
+//!   small `t`, ≤ 35 when the integrand is flat).
 //! * `d = 3`: path sum for `t < 2` (1–4 terms), Gegenbauer otherwise (≤ 9 terms).
 //! * odd `d ≥ 5`: for `t <` [`ODD_EIGEN_TIME`] the Cauchy recursion if its error estimate
 //!   (rounding + aliasing bound) is below `tol`, else the Gegenbauer series if its estimate is;
 //!   for larger `t` the same two in the opposite order. If neither meets `tol`, the one with the
-//!   smaller estimate.
+//!   smaller estimate (reported with that estimate, `≥ tol`).
 //! * even `d ≥ 4`: the Gegenbauer series first at every `t` (far cheaper than the Hopf–Cauchy
 //!   integral), then the Hopf–Cauchy integral; if neither meets `tol`, the one with the smaller
 //!   estimate.
-//! * Only if every exact method fails (not observed for `d ≤ 512`, `t ∈ [1e-8, 1e4]`) the
-//!   first-order Schwinger–DeWitt term is returned.
+//! * Only if no exact method evaluates at all (`d ≥ 4`: the Cauchy integral fails and the
+//!   Gegenbauer series refuses, i.e. its estimate exceeds [`super::EIGEN_MAX_RELATIVE_ERROR`];
+//!   not observed for `d ≤ 512`, `t ∈ [1e-8, 1e4]`) the first-order Schwinger–DeWitt term is
+//!   returned, reported as `SchwingerDeWitt` with its error estimate `2|c₂|t² + P`
+//!   ([`super::asymptotic`]).
 //!
 //! The rounding of the Gaussian exponent `θ²/2t` (absolute `~ε θ²/2t` in `log p`, e.g. `1e-11`
 //! at `t = 1e-4`, θ = 3) is common to every f64 method and not counted in `tol`.
@@ -48,7 +59,10 @@ use super::gegenbauer::{gegenbauer_series, EIGEN_MAX_RELATIVE_ERROR};
 use super::hopf::s2_hopf;
 use super::odd_sphere::odd_sphere_cauchy;
 use super::sphere3::s3_paths;
-use super::{check_inputs, HeatKernel, KernelEvaluation, RadialEvaluation};
+use super::{
+    check_auto_tolerance, check_inputs, HeatKernel, KernelEvaluation, KernelMethod,
+    RadialEvaluation, DEFAULT_AUTO_TOLERANCE,
+};
 use crate::error::{check_len, check_time, Error, Result};
 use crate::manifold::{Manifold, Sphere};
 use std::f64::consts::PI;
@@ -76,6 +90,8 @@ fn s3_radial(theta: f64, t: f64) -> RadialEvaluation {
         log_prob: v.log_prob,
         dlog_prob_dtheta: v.dlog_prob_dpsi,
         terms: v.terms,
+        estimator: KernelMethod::SumOverPaths,
+        error_estimate: v.relative_error,
     }
 }
 
@@ -83,39 +99,10 @@ fn s3_radial(theta: f64, t: f64) -> RadialEvaluation {
 /// the Gegenbauer series (few terms there, while the saddle radius grows like `e^{nt}`).
 pub const ODD_EIGEN_TIME: f64 = 0.05;
 
-/// Last resort of `Auto` for `d ≥ 4` when both exact methods fail: the Gegenbauer series is
-/// accepted up to this estimated relative error before the first-order Schwinger–DeWitt
-/// approximation is used (not reached for `d ≤ 512`, `t ∈ [1e-8, 1e4]` in the tests).
-pub const AUTO_EIGEN_TOLERANCE: f64 = 1e-7;
-
-/// Estimator of the sphere heat kernel `p_t(θ)`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub enum SphereMethod {
-    /// Gegenbauer eigen-expansion (exact; `≈ √(83/t)` terms; errors out where it cancels).
-    Eigen,
-    /// Exact sums over geodesics: `d = 1` wrapped Gaussian, `d = 3` the path sum
-    /// `e^{t/2}(2πt)^{−3/2} Σ_k (θ+2πk)/sin θ · e^{−(θ+2πk)²/2t}`, `d = 2` the Hopf-fibre
-    /// integral of the `S³` path sum; odd `d = 2n+1 ≥ 5`: the dimension recursion
-    /// `(2π)^{−n} e^{n²t/2} ∂_c^n` applied to the wrapped Gaussian (its image sum), and even
-    /// `d = 2n+2 ≥ 4`: `(2π)^{−n} e^{n(n+1)t/2} ∂_c^n` applied to the `S²` Hopf integral, the
-    /// derivatives as Cauchy integrals ([`super::odd_sphere`], [`super::even_sphere`]). Exact for
-    /// small and moderate `t`; returns [`Error::Numerical`] for `d ≥ 4` at large `t` (`≳ 0.1`,
-    /// where the eigen series is the method of choice).
-    SumOverPaths,
-    /// Leading Gaussian `(2πt)^{−d/2} e^{−θ²/2t}` (approximate).
-    Varadhan,
-    /// Leading Schwinger–DeWitt term (approximate; see the module docs of `asymptotic`).
-    SchwingerDeWitt,
-    /// Picks, per `(d, t, θ)`, the cheapest exact method whose error estimate meets the
-    /// tolerance (default `1e-12` relative in `p`; see the module docs for the rules).
-    #[default]
-    Auto,
-}
-
 /// Heat kernel of `S^d ⊂ R^{d+1}` for `∂_t p = ½Δp`, density w.r.t. the round volume.
 ///
-/// Estimators, `Auto` rules, accuracy and cost: see the table in the [module docs](self) and
-/// [`SphereMethod`].
+/// Estimators ([`KernelMethod`], all five offered: [`SphereHeatKernel::METHODS`]), `Auto`
+/// rules, accuracy and cost: see the table in the [module docs](self).
 ///
 /// The kernel depends on the geodesic angle `θ = d(x₀, x)` only. The score at `x` is
 /// `∂_θ log p_t(θ) · u`, with `u = (cos θ · x − x₀)/sin θ` the unit tangent at `x` pointing
@@ -123,36 +110,21 @@ pub enum SphereMethod {
 #[derive(Clone, Copy, Debug)]
 pub struct SphereHeatKernel {
     sphere: Sphere,
-    method: SphereMethod,
+    method: KernelMethod,
     tolerance: f64,
 }
 
-/// Default relative tolerance of `p` requested by [`SphereMethod::Auto`] and [`TorusMethod`](super::TorusMethod)`::Auto`.
-pub const DEFAULT_TOLERANCE: f64 = 1e-12;
-
-/// Smallest relative tolerance accepted by `with_tolerance` (a few ulps).
-pub const MIN_TOLERANCE: f64 = 1e-15;
-
-/// Validates a relative tolerance of `p`: finite and `≥` [`MIN_TOLERANCE`].
-pub(crate) fn check_tolerance(tolerance: f64) -> Result<()> {
-    if tolerance.is_finite() && tolerance >= MIN_TOLERANCE {
-        Ok(())
-    } else {
-        Err(Error::invalid(
-            "tolerance",
-            tolerance,
-            "a finite relative tolerance of p >= 1e-15",
-        ))
-    }
-}
-
 impl SphereHeatKernel {
-    /// The kernel of `sphere` evaluated with `method` (tolerance [`DEFAULT_TOLERANCE`] for `Auto`).
-    pub fn new(sphere: Sphere, method: SphereMethod) -> Self {
+    /// The estimators the sphere offers: all of [`KernelMethod::ALL`].
+    pub const METHODS: [KernelMethod; 5] = KernelMethod::ALL;
+
+    /// The kernel of `sphere` evaluated with `method` (tolerance [`DEFAULT_AUTO_TOLERANCE`] for
+    /// `Auto`). Every method is offered.
+    pub fn new(sphere: Sphere, method: KernelMethod) -> Self {
         SphereHeatKernel {
             sphere,
             method,
-            tolerance: DEFAULT_TOLERANCE,
+            tolerance: DEFAULT_AUTO_TOLERANCE,
         }
     }
 
@@ -163,9 +135,9 @@ impl SphereHeatKernel {
     /// `ε θ²/2t` in `log p`) is common to every f64 method and is not counted.
     ///
     /// # Errors
-    /// [`Error::InvalidArgument`] if `tolerance` is not finite or below `1e-15`.
+    /// As [`check_auto_tolerance`] (finite, `1e-15 ≤ tolerance < 1`).
     pub fn with_tolerance(mut self, tolerance: f64) -> Result<Self> {
-        check_tolerance(tolerance)?;
+        check_auto_tolerance(tolerance)?;
         self.tolerance = tolerance;
         Ok(self)
     }
@@ -176,11 +148,12 @@ impl SphereHeatKernel {
     }
 
     /// The estimator in use.
-    pub fn method(&self) -> SphereMethod {
+    pub fn method(&self) -> KernelMethod {
         self.method
     }
 
-    /// `log p_t(θ)` and `∂_θ log p_t(θ)` at the geodesic angle `theta ∈ [0, π]`.
+    /// `log p_t(θ)` and `∂_θ log p_t(θ)` at the geodesic angle `theta ∈ [0, π]`, with the
+    /// estimator that answered and its error estimate.
     ///
     /// # Errors
     /// [`Error::InvalidArgument`] for `t ≤ 0`/NaN or `theta` outside `[0, π]`;
@@ -192,12 +165,10 @@ impl SphereHeatKernel {
         }
         let d = self.sphere.dim();
         match self.method {
-            SphereMethod::Eigen => {
-                Ok(gegenbauer_series(d, theta, t, self.sphere.log_volume())?.eval)
-            }
-            SphereMethod::Varadhan => Ok(varadhan(d, theta, t)),
-            SphereMethod::SchwingerDeWitt => schwinger_dewitt(d, theta, t),
-            SphereMethod::SumOverPaths => match d {
+            KernelMethod::Eigen => gegenbauer_series(d, theta, t, self.sphere.log_volume()),
+            KernelMethod::Varadhan => Ok(varadhan(d, theta, t)),
+            KernelMethod::SchwingerDeWitt => schwinger_dewitt(d, theta, t),
+            KernelMethod::SumOverPaths => match d {
                 1 => Ok(circle::paths(theta, t)),
                 2 | 3 if t > paths_max_time(d) => Err(Error::Numerical {
                     method: "sphere heat kernel, sum over paths",
@@ -210,13 +181,12 @@ impl SphereHeatKernel {
                 2 => Ok(s2_hopf(theta, t)),
                 3 => Ok(s3_radial(theta, t)),
                 _ => {
-                    let (eval, error) = if d % 2 == 1 {
-                        let v = odd_sphere_cauchy(d, theta, t)?;
-                        (v.eval, v.relative_error)
+                    let eval = if d % 2 == 1 {
+                        odd_sphere_cauchy(d, theta, t)?
                     } else {
-                        let v = even_sphere_cauchy(d, theta, t)?;
-                        (v.eval, v.relative_error)
+                        even_sphere_cauchy(d, theta, t)?
                     };
+                    let error = eval.error_estimate;
                     if error < EIGEN_MAX_RELATIVE_ERROR {
                         Ok(eval)
                     } else {
@@ -229,99 +199,74 @@ impl SphereHeatKernel {
                     }
                 }
             },
-            SphereMethod::Auto => self.auto(theta, t),
+            KernelMethod::Auto => self.auto(theta, t),
         }
     }
 
     fn auto(&self, theta: f64, t: f64) -> Result<RadialEvaluation> {
         let d = self.sphere.dim();
-        let tol = self.tolerance;
-        if d == 1 {
-            return if t < PI {
-                Ok(circle::paths(theta, t))
-            } else {
-                circle::fourier(theta, t)
-            };
-        }
+        let meets = |e: &RadialEvaluation| e.error_estimate < self.tolerance;
+        let eigen = || gegenbauer_series(d, theta, t, self.sphere.log_volume());
         match d {
+            1 if t < PI => return Ok(circle::paths(theta, t)),
+            1 => return circle::fourier(theta, t),
             2 if t < S2_EIGEN_TIME => {
                 // Between 0.1 and 0.5 the Gegenbauer series (≤ 33 terms) is cheaper than the
                 // quadrature where it does not cancel (θ² < 16t: p(θ)/p(0) > e^{−8}).
                 if t >= 0.1 && theta * theta < 16.0 * t {
-                    if let Ok(s) = gegenbauer_series(d, theta, t, self.sphere.log_volume()) {
-                        if s.relative_error < tol {
-                            return Ok(s.eval);
+                    if let Ok(s) = eigen() {
+                        if meets(&s) {
+                            return Ok(s);
                         }
                     }
                 }
                 return Ok(s2_hopf(theta, t));
             }
             3 if t < S3_EIGEN_TIME => return Ok(s3_radial(theta, t)),
-            _ => {}
-        }
-        let eigen = || gegenbauer_series(d, theta, t, self.sphere.log_volume());
-        if d % 2 == 1 && d > 3 {
-            // Cauchy integral first at small t (the eigen series needs ≳ √(83/t) terms and
-            // cancels), the eigen series first at large t (few terms; the saddle radius grows).
-            if t < ODD_EIGEN_TIME {
-                match odd_sphere_cauchy(d, theta, t) {
-                    Ok(v) if v.relative_error < tol => return Ok(v.eval),
-                    cauchy => {
-                        if let Ok(s) = eigen() {
-                            if s.relative_error < tol {
-                                return Ok(s.eval);
-                            }
-                        }
-                        if let Ok(v) = cauchy {
-                            return Ok(v.eval);
-                        }
+            2 | 3 => {}
+            _ => {
+                let cauchy = || {
+                    if d % 2 == 1 {
+                        odd_sphere_cauchy(d, theta, t)
+                    } else {
+                        even_sphere_cauchy(d, theta, t)
+                    }
+                };
+                // Odd d at small t: the Cauchy integral first (the eigen series needs
+                // ≳ √(83/t) terms and cancels). Otherwise the eigen series first: few terms at
+                // large t, where the odd saddle radius grows; and for even d at every t, ≲ 20 µs
+                // for t ≥ 1e-4 against 0.1–2 ms for the Hopf–Cauchy integral.
+                let cauchy_first = d % 2 == 1 && t < ODD_EIGEN_TIME;
+                let first = if cauchy_first { cauchy() } else { eigen() };
+                if let Ok(e) = &first {
+                    if meets(e) {
+                        return Ok(*e);
                     }
                 }
-            } else {
-                let series = eigen();
-                if let Ok(s) = &series {
-                    if s.relative_error < tol {
-                        return Ok(s.eval);
+                let second = if cauchy_first { eigen() } else { cauchy() };
+                if let Ok(e) = &second {
+                    if meets(e) {
+                        return Ok(*e);
                     }
                 }
-                if let Ok(v) = odd_sphere_cauchy(d, theta, t) {
-                    match series {
-                        Ok(s) if s.relative_error < v.relative_error => return Ok(s.eval),
-                        _ => return Ok(v.eval),
+                // Neither meets the tolerance: the smaller estimate (reported as it is).
+                match (first, second) {
+                    (Ok(a), Ok(b)) => {
+                        return Ok(if b.error_estimate < a.error_estimate {
+                            b
+                        } else {
+                            a
+                        })
                     }
+                    (Ok(e), Err(_)) | (Err(_), Ok(e)) => return Ok(e),
+                    (Err(_), Err(_)) => {}
                 }
-                if let Ok(s) = series {
-                    return Ok(s.eval);
-                }
+                // No exact method evaluates: the first-order asymptotic term (module docs).
+                return schwinger_dewitt_first_order(d, theta.min(PI - 1e-9), t);
             }
         }
-        if d % 2 == 0 && d >= 4 {
-            // Even d ≥ 4: the eigen series first at every t (at most ~√(83/t) + d terms, ≲ 20 µs
-            // for t ≥ 1e-4, against 0.1–2 ms for the Hopf–Cauchy integral), then the Hopf–Cauchy
-            // integral; the better estimate wins if neither meets `tol`.
-            let series = eigen().ok();
-            if let Some(s) = &series {
-                if s.relative_error < tol {
-                    return Ok(s.eval);
-                }
-            }
-            let cauchy = even_sphere_cauchy(d, theta, t);
-            if let Ok(v) = &cauchy {
-                if v.relative_error < tol {
-                    return Ok(v.eval);
-                }
-            }
-            match (series, cauchy) {
-                (Some(s), Ok(v)) if s.relative_error < v.relative_error => return Ok(s.eval),
-                (_, Ok(v)) => return Ok(v.eval),
-                (Some(s), Err(_)) => return Ok(s.eval),
-                (None, Err(_)) => {}
-            }
-        }
-        match eigen() {
-            Ok(s) if s.relative_error < tol.max(AUTO_EIGEN_TOLERANCE) => Ok(s.eval),
-            _ => schwinger_dewitt_first_order(d, theta.min(PI - 1e-9), t),
-        }
+        // S² for t ≥ 0.5, S³ for t ≥ 2: the Gegenbauer series (≤ 15 and ≤ 9 terms).
+        eigen().or_else(|_| schwinger_dewitt_first_order(d, theta.min(PI - 1e-9), t))
     }
 
     /// Writes the unit tangent `u` at `x` pointing away from `x0` (zero when `x = ±x0`).
@@ -345,10 +290,7 @@ impl HeatKernel for SphereHeatKernel {
     fn log_prob(&self, x0: &[f64], x: &[f64], t: f64) -> Result<KernelEvaluation> {
         check_inputs(&self.sphere, x0, x, t)?;
         let r = self.log_prob_angle(self.sphere.distance(x0, x), t)?;
-        Ok(KernelEvaluation {
-            log_prob: r.log_prob,
-            terms: r.terms,
-        })
+        Ok(r.into())
     }
 
     fn score(&self, x0: &[f64], x: &[f64], t: f64, score: &mut [f64]) -> Result<KernelEvaluation> {
@@ -358,9 +300,6 @@ impl HeatKernel for SphereHeatKernel {
         let r = self.log_prob_angle(self.sphere.distance(x0, x), t)?;
         self.direction(x0, x, score);
         score.iter_mut().for_each(|v| *v *= r.dlog_prob_dtheta);
-        Ok(KernelEvaluation {
-            log_prob: r.log_prob,
-            terms: r.terms,
-        })
+        Ok(r.into())
     }
 }

@@ -20,16 +20,21 @@
 //! `∂_ψ log p / sin ψ` is accurate down to ψ = 0. Paths are summed until their relative
 //! weight is below `e^{−50}`; for `t ≤ 2` that is at most 3 pairs. Relative accuracy `~1e-15`
 //! for `t ≲ 2`; the bracket cancels for large `t` (`B ≪ 1`), where the eigen series is used.
+//!
+//! **Error estimate** (relative in `p`, a posteriori): `4ε(1 + M/|B|) + 2e^{−50}/|B|`, with
+//! `M` the sum of the moduli of the terms of the bracket `B` (its cancellation; `M/|B| = 1`
+//! for `t → 0`) and `2e^{−50}/|B|` the omitted pairs (each below `e^{−50}` of the first term).
 
 use super::asymptotic::inverse_minus_cot;
 use std::f64::consts::{FRAC_PI_2, PI, TAU};
 
-/// `S³` kernel value: `log p`, `∂_ψ log p`, terms used.
+/// `S³` kernel value: `log p`, `∂_ψ log p`, terms used, estimated relative error of `p`.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct S3Value {
     pub log_prob: f64,
     pub dlog_prob_dpsi: f64,
     pub terms: usize,
+    pub relative_error: f64,
 }
 
 /// `φ₁(y) = (1 − e^{−y})/y`, `φ₁(0) = 1`.
@@ -115,6 +120,14 @@ pub(crate) struct S3Parts {
     pub dlog_prob_dpsi: f64,
     pub dlog_prob_over_sin: f64,
     pub terms: usize,
+    /// Estimated relative error of `factor` (module docs).
+    pub relative_error: f64,
+}
+
+/// Estimated relative error of the bracket `b` summed from terms of total modulus `magnitude`.
+#[inline]
+fn bracket_error(b: f64, magnitude: f64) -> f64 {
+    4.0 * f64::EPSILON * (1.0 + magnitude / b.abs()) + 2.0 * (-PATH_CUTOFF_EXPONENT).exp() / b.abs()
 }
 
 /// Whether a path pair of relative weight `e^{−e}` and amplitude up to `(1 + scale)²` is
@@ -140,6 +153,7 @@ pub(crate) fn s3_parts(psi: f64, sin_psi: f64, cos_psi: f64, t: f64) -> S3Parts 
     let exponent = -psi * psi / (2.0 * t);
     if psi <= FRAC_PI_2 {
         let (mut b, mut b_tilde) = (1.0f64, 0.0f64);
+        let mut magnitude = 1.0f64;
         let mut k = 1usize;
         loop {
             let a = TAU * k as f64;
@@ -153,6 +167,7 @@ pub(crate) fn s3_parts(psi: f64, sin_psi: f64, cos_psi: f64, t: f64) -> S3Parts 
             let e_minus = e_plus * (-y).exp();
             let f1 = phi1(y);
             b += e_plus + e_minus - scale * e_plus * f1;
+            magnitude += e_plus + e_minus + scale * e_plus * f1;
             b_tilde += (scale / t) * e_plus * (f1 - scale * chi_tilde(y));
             k += 1;
         }
@@ -169,11 +184,13 @@ pub(crate) fn s3_parts(psi: f64, sin_psi: f64, cos_psi: f64, t: f64) -> S3Parts 
             dlog_prob_dpsi: psi * w,
             dlog_prob_over_sin: w * ratio,
             terms: 2 * k - 1,
+            relative_error: bracket_error(b, magnitude),
         }
     } else {
         // π − ψ with the low part of π restored, so that φ and sin ψ = sin φ agree to ~1 ulp.
         let phi = (PI - psi) + PI_LOW;
         let (mut b, mut db) = (0.0f64, 0.0f64);
+        let mut magnitude = 0.0f64;
         let mut k = 0usize;
         loop {
             let bk = PI * (2 * k + 1) as f64;
@@ -189,6 +206,7 @@ pub(crate) fn s3_parts(psi: f64, sin_psi: f64, cos_psi: f64, t: f64) -> S3Parts 
             let df1 = phi1_derivative(z, ez, f1);
             let bracket = scale * f1 - 1.0 - ez;
             b += r * bracket;
+            magnitude += r * (scale * f1 + 1.0 + ez);
             db += r * ((bk - PI) / t * bracket + (2.0 * bk / t) * (scale * df1 + ez));
             k += 1;
         }
@@ -205,6 +223,7 @@ pub(crate) fn s3_parts(psi: f64, sin_psi: f64, cos_psi: f64, t: f64) -> S3Parts 
             dlog_prob_dpsi: dpsi,
             dlog_prob_over_sin: if phi > 0.0 { dpsi / sin_psi } else { 0.0 },
             terms: 2 * k,
+            relative_error: bracket_error(b, magnitude),
         }
     }
 }
@@ -223,6 +242,7 @@ pub(crate) fn s3_paths(psi: f64, t: f64) -> S3Value {
         log_prob: s3_log_constant(t) + v.exponent + v.factor.ln(),
         dlog_prob_dpsi: v.dlog_prob_dpsi,
         terms: v.terms,
+        relative_error: v.relative_error,
     }
 }
 

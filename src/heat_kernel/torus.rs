@@ -1,59 +1,89 @@
 //! The heat kernel of the flat torus `T^d = R^d / 2πZ^d`: a product of circle kernels.
+//!
+//! `p_t(x₀, x) = Π_i p¹_t(x_i − x₀_i)` with `p¹` the circle kernel of [`super::circle`]. Methods
+//! ([`TorusHeatKernel::METHODS`]), per circle factor:
+//!
+//! | method | formula | accuracy | cost |
+//! |---|---|---|---|
+//! | `Eigen` | Fourier series `(1/2π)[1 + 2Σ e^{−n²t/2} cos nδ]` | exact; loses relative accuracy where `p` is tiny (small `t`, `\|δ\|` near π) and returns an error there (rounding estimate above `1e-8`) | `√(83/t)` terms |
+//! | `SumOverPaths` | wrapped Gaussian `(2πt)^{−1/2} Σ_k e^{−(δ+2πk)²/2t}` | exact, all terms positive, `~4ε` relative | `2⌈(√(83t)+π)/2π⌉ + 1` terms |
+//! | `Auto` | paths for `t < π`, Fourier otherwise | relative error `~1e-15` per factor | at most 7 terms per coordinate |
+//!
+//! `Varadhan` and `SchwingerDeWitt` are not offered: on the flat torus both are the single
+//! nearest-image Gaussian, the leading term of the exact `SumOverPaths`, and
+//! [`TorusHeatKernel::new`] refuses them rather than silently substituting `SumOverPaths`.
+//!
+//! Both circle estimators `Auto` chooses between are exact in f64 arithmetic in their regimes
+//! (paths for `t < π`: a sum of positive terms, relative error `≤ 4ε` per factor; Fourier for
+//! `t ≥ π`: at most 6 terms, no cancellation since `p ≥ 0.35/2π`, error `≤ 28ε`), so every
+//! admissible tolerance (`≥ 1e-15` per factor, `d·1e-15` for `T^d`) is met by the same rule.
+//! The error estimate of an evaluation is the sum of its factors' ([`super::circle`]); the
+//! estimator reported is that of the factor with the largest estimate.
 
 use super::circle::{circle_log_prob, wrap_difference};
-use super::{check_inputs, HeatKernel, KernelEvaluation};
-use crate::error::{check_len, Result};
+use super::{check_inputs, HeatKernel, KernelEvaluation, KernelMethod, ProductEvaluation};
+use crate::error::{check_len, Error, Result};
+use crate::heat_kernel::{check_auto_tolerance, DEFAULT_AUTO_TOLERANCE};
 use crate::manifold::{Manifold, Torus};
 
-/// Estimator of the circle factor (see the module docs of [`super::circle_log_prob`]).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub enum TorusMethod {
-    /// Fourier series `(1/2π)[1 + 2Σ e^{−n²t/2} cos nδ]`; exact, `√(83/t)` terms, loses relative
-    /// accuracy (returns an error) where `p` is tiny (small `t`, `|δ|` near π).
-    Eigen,
-    /// Wrapped Gaussian `(2πt)^{−1/2} Σ_k e^{−(δ+2πk)²/2t}`; exact, all terms positive,
-    /// `2⌈(√(83t)+π)/2π⌉ + 1` terms.
-    SumOverPaths,
-    /// Paths for `t < π`, Fourier otherwise: at most 7 terms per coordinate, relative error `~1e-15`.
-    #[default]
-    Auto,
+/// The error for `Varadhan` / `SchwingerDeWitt` on a flat torus or circle (`place`).
+pub(crate) fn not_offered(method: KernelMethod, place: impl std::fmt::Display) -> Error {
+    Error::invalid(
+        "method",
+        method,
+        format!(
+            "one of auto, eigen, paths on {place} (on the flat torus Varadhan and \
+             Schwinger–DeWitt are both the single nearest-image Gaussian, the leading term \
+             of the exact `paths`, which is not offered separately)"
+        ),
+    )
 }
 
 /// Heat kernel of `T^d`: `p_t(x₀, x) = Π_i p¹_t(x_i − x₀_i)` with `p¹` the circle kernel.
 ///
 /// The score is `∂_{x_i} log p = ∂_δ log p¹_t(δ_i)`, `δ_i = x_i − x₀_i` wrapped into `[−π, π)`.
-/// Cost: `d` circle evaluations (see [`TorusMethod`]).
+/// Cost: `d` circle evaluations (the table in the [module docs](self)).
 #[derive(Clone, Copy, Debug)]
 pub struct TorusHeatKernel {
     torus: Torus,
-    method: TorusMethod,
+    method: KernelMethod,
     tolerance: f64,
 }
 
 impl TorusHeatKernel {
+    /// The estimators the torus offers, in the order of [`KernelMethod::ALL`].
+    pub const METHODS: [KernelMethod; 3] = [
+        KernelMethod::Auto,
+        KernelMethod::Eigen,
+        KernelMethod::SumOverPaths,
+    ];
+
     /// The kernel of `torus` evaluated with `method` (`Auto` tolerance
-    /// [`DEFAULT_TOLERANCE`](super::sphere::DEFAULT_TOLERANCE) = `1e-12`).
-    pub fn new(torus: Torus, method: TorusMethod) -> Self {
-        TorusHeatKernel {
+    /// [`DEFAULT_AUTO_TOLERANCE`] = `1e-12`).
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for `Varadhan` and `SchwingerDeWitt`, which the flat torus
+    /// does not offer (see the [module docs](self)).
+    pub fn new(torus: Torus, method: KernelMethod) -> Result<Self> {
+        if !Self::METHODS.contains(&method) {
+            return Err(not_offered(method, torus.spec()));
+        }
+        Ok(TorusHeatKernel {
             torus,
             method,
-            tolerance: super::sphere::DEFAULT_TOLERANCE,
-        }
+            tolerance: DEFAULT_AUTO_TOLERANCE,
+        })
     }
 
     /// The same kernel with `Auto` asked for relative accuracy `tolerance` of `p`.
     ///
-    /// Both circle estimators `Auto` chooses between are exact in f64 arithmetic in their
-    /// regimes (paths for `t < π`: a sum of positive terms, relative error `≤ 4ε` per factor;
-    /// Fourier for `t ≥ π`: at most 6 terms, no cancellation since `p ≥ 0.35/2π`, error
-    /// `≤ 28ε`), so every admissible tolerance (`≥ 1e-15` per factor, `d·1e-15` for `T^d`)
-    /// is met by the same rule; the value is recorded and reported by [`Self::tolerance`].
+    /// Every admissible tolerance is met by the same rule (see the [module docs](self)); the
+    /// value is recorded and reported by [`Self::tolerance`].
     ///
     /// # Errors
-    /// [`Error::InvalidArgument`](crate::Error::InvalidArgument) if `tolerance` is not finite
-    /// or below `1e-15`.
+    /// As [`check_auto_tolerance`].
     pub fn with_tolerance(mut self, tolerance: f64) -> Result<Self> {
-        super::sphere::check_tolerance(tolerance)?;
+        check_auto_tolerance(tolerance)?;
         self.tolerance = tolerance;
         Ok(self)
     }
@@ -64,8 +94,27 @@ impl TorusHeatKernel {
     }
 
     /// The estimator in use.
-    pub fn method(&self) -> TorusMethod {
+    pub fn method(&self) -> KernelMethod {
         self.method
+    }
+
+    /// Evaluates at validated inputs; writes the score when asked.
+    fn evaluate(
+        &self,
+        x0: &[f64],
+        x: &[f64],
+        t: f64,
+        mut score: Option<&mut [f64]>,
+    ) -> Result<KernelEvaluation> {
+        let mut out = ProductEvaluation::default();
+        for (i, (a, b)) in x0.iter().zip(x).enumerate() {
+            let r = circle_log_prob(wrap_difference(b - a), t, self.method)?;
+            if let Some(s) = score.as_deref_mut() {
+                s[i] = r.dlog_prob_dtheta;
+            }
+            out.push(r.into());
+        }
+        Ok(out.finish())
     }
 }
 
@@ -76,31 +125,12 @@ impl HeatKernel for TorusHeatKernel {
 
     fn log_prob(&self, x0: &[f64], x: &[f64], t: f64) -> Result<KernelEvaluation> {
         check_inputs(&self.torus, x0, x, t)?;
-        let mut out = KernelEvaluation {
-            log_prob: 0.0,
-            terms: 0,
-        };
-        for (a, b) in x0.iter().zip(x) {
-            let r = circle_log_prob(wrap_difference(b - a), t, self.method)?;
-            out.log_prob += r.log_prob;
-            out.terms += r.terms;
-        }
-        Ok(out)
+        self.evaluate(x0, x, t, None)
     }
 
     fn score(&self, x0: &[f64], x: &[f64], t: f64, score: &mut [f64]) -> Result<KernelEvaluation> {
         check_inputs(&self.torus, x0, x, t)?;
         check_len("score", score.len(), self.torus.ambient_dim())?;
-        let mut out = KernelEvaluation {
-            log_prob: 0.0,
-            terms: 0,
-        };
-        for ((a, b), s) in x0.iter().zip(x).zip(score.iter_mut()) {
-            let r = circle_log_prob(wrap_difference(b - a), t, self.method)?;
-            out.log_prob += r.log_prob;
-            out.terms += r.terms;
-            *s = r.dlog_prob_dtheta;
-        }
-        Ok(out)
+        self.evaluate(x0, x, t, Some(score))
     }
 }

@@ -4,7 +4,7 @@
 use super::probability_flow::{integrate_flow, FlowSettings};
 use super::HeatKernelSampler;
 use crate::error::{check_len, check_time, Result};
-use crate::heat_kernel::{GroupHeatKernel, GroupMethod, HeatKernel};
+use crate::heat_kernel::{GroupHeatKernel, HeatKernel, KernelMethod};
 use crate::linalg::{complex_from_interleaved, interleaved_from_complex};
 use crate::manifold::{CompactGroup, Manifold, Unitary, MEMBERSHIP_TOLERANCE};
 use crate::ode::{OdeOptions, OdeStats};
@@ -56,7 +56,7 @@ pub const GROUP_RELAXATION_TIME: f64 = 1.0;
 /// # Accuracy and cost
 /// See [`super::probability_flow`]: total-variation bias `≤ b`, radial coordinates to `~1e-6√t`.
 /// Cost per draw: one `O(n³)` Hermitian eigenvalue problem, a Haar draw, and `6·(steps) + 2`
-/// torus-kernel evaluations (`GroupMethod::Auto`); step counts are reported by
+/// torus-kernel evaluations (`KernelMethod::Auto`); step counts are reported by
 /// [`GroupHeatKernelSampler::sample_torus`]. Measured `sample_batch` throughput (release, 2
 /// shared cores, `t ∈ {1e-3, 0.05, 0.5, 3}`): SO(3) 48k/23k/15k/6k draws/s, SO(4)
 /// 33k/19k/10k/3k, SU(2) 41k/23k/15k/8k, SU(3) 33k/16k/9k/3.6k, U(2) 40k/21k/11k/2.7k (larger
@@ -78,7 +78,7 @@ impl GroupHeatKernelSampler {
     /// As [`GroupHeatKernel::new`] (cannot happen for a valid manifold).
     pub fn new(group: impl Into<CompactGroup>) -> Result<Self> {
         let group = group.into();
-        let kernel = GroupHeatKernel::new(group, GroupMethod::Auto)?;
+        let kernel = GroupHeatKernel::new(group, KernelMethod::Auto)?;
         let roots = kernel.root_system();
         let dim = roots.group_dim() as f64;
         let (kappa, special_unitary) = match group {

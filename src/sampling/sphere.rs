@@ -2,7 +2,7 @@
 
 use super::HeatKernelSampler;
 use crate::error::{check_len, check_time, Error, Result};
-use crate::heat_kernel::{SphereHeatKernel, SphereMethod};
+use crate::heat_kernel::{KernelMethod, SphereHeatKernel};
 use crate::manifold::{Manifold, Sphere, MEMBERSHIP_TOLERANCE};
 use crate::random::{standard_normal, uniform, Rng};
 use std::f64::consts::{PI, TAU};
@@ -49,7 +49,7 @@ impl SphereHeatKernelSampler {
     pub fn new(sphere: Sphere) -> Self {
         SphereHeatKernelSampler {
             sphere,
-            kernel: SphereHeatKernel::new(sphere, SphereMethod::Auto),
+            kernel: SphereHeatKernel::new(sphere, KernelMethod::Auto),
         }
     }
 

@@ -4,7 +4,7 @@
 use super::probability_flow::{integrate_flow, FlowSettings};
 use super::{HeatKernelSampler, SphereHeatKernelSampler};
 use crate::error::{check_len, check_time, Result};
-use crate::heat_kernel::{SphereHeatKernel, SphereMethod};
+use crate::heat_kernel::{KernelMethod, SphereHeatKernel};
 use crate::manifold::{Manifold, Sphere, MEMBERSHIP_TOLERANCE};
 use crate::ode::{OdeOptions, OdeStats};
 use crate::random::{standard_normal, Rng};
@@ -58,7 +58,7 @@ impl SphereFlowSampler {
         let d = sphere.dim() as f64;
         SphereFlowSampler {
             sphere,
-            kernel: SphereHeatKernel::new(sphere, SphereMethod::Auto),
+            kernel: SphereHeatKernel::new(sphere, KernelMethod::Auto),
             flow: FlowSettings::new((d - 1.0) * (2.0 * d).sqrt() / 24.0),
         }
     }
@@ -185,7 +185,7 @@ impl SphereAutoSampler {
     pub fn new(sphere: Sphere) -> Self {
         SphereAutoSampler {
             sphere,
-            kernel: SphereHeatKernel::new(sphere, SphereMethod::Auto),
+            kernel: SphereHeatKernel::new(sphere, KernelMethod::Auto),
             rejection: SphereHeatKernelSampler::new(sphere),
             flow: SphereFlowSampler::new(sphere),
         }

@@ -17,11 +17,23 @@
 //!   [`Error::Numerical`] is returned; near it the result is finite but O(1) wrong (the mirror
 //!   path is as heavy), which is why `Auto` uses the path sum there.
 //!
-//! Cost: one lattice search in a ball of radius `|H|` plus `O(#roots · torus_dim)` flops.
+//! **Error estimates** ([`TorusEvaluation::error_estimate`], absolute in `log f`): with
+//! `P = Σ_{γ≠0} |T(H+γ)|/T(H_min)` the relative weight of the omitted paths
+//! (`paths::other_paths`: every path within the truncation radius of `tol = 1e-16`,
+//! singular factors regularised as mirror pairs),
+//! * Varadhan: `|Σ_{α>0} ln φ(α(H_min)) + |ρ|²t/2| + P` (the first term is exactly what
+//!   Schwinger–DeWitt adds; infinite at the cut locus, where nothing can be said);
+//! * Schwinger–DeWitt: `P` (the neglected terms themselves, to first order in them; `≈ 1` near
+//!   the cut locus, where the mirror path is as heavy).
+//!
+//! Cost: one lattice search in a ball of radius `|H|` plus `O(#roots · torus_dim)` flops, and
+//! for the error estimate one more lattice search in the ball of radius `|H| + √(2tL)`,
+//! `L ≈ 47`.
 
-use super::paths::{van_vleck, van_vleck_log_derivative};
+use super::paths::{other_paths, van_vleck, van_vleck_log_derivative, TorusPoint};
 use super::TorusEvaluation;
 use crate::error::{Error, Result};
+use crate::heat_kernel::KernelMethod;
 use crate::lie::RootSystem;
 use std::f64::consts::PI;
 
@@ -39,17 +51,30 @@ pub(super) fn closest_representative(rs: &RootSystem, h: &[f64]) -> Result<Vec<f
     Ok(h.iter().zip(gamma).map(|(a, b)| a + b).collect())
 }
 
+/// `P`, the weight of the omitted paths (module docs); infinite if the lattice search is
+/// unaffordable.
+fn omitted_paths(rs: &RootSystem, point: &TorusPoint, t: f64) -> f64 {
+    other_paths(rs, point, t).unwrap_or(f64::INFINITY)
+}
+
 /// Varadhan's leading Gaussian (module docs).
 ///
 /// # Errors
 /// As [`closest_representative`].
-pub(super) fn varadhan(rs: &RootSystem, h: &[f64], t: f64) -> Result<TorusEvaluation> {
-    let y = closest_representative(rs, h)?;
+pub(super) fn varadhan(rs: &RootSystem, point: &TorusPoint, t: f64) -> Result<TorusEvaluation> {
+    let y = closest_representative(rs, &point.rounded)?;
     let dim = rs.group_dim() as f64;
+    // What Schwinger–DeWitt adds: Σ ln φ(α(H_min)) + |ρ|²t/2 (φ is even and ≥ 1 below 2π).
+    let mut neglected = 0.5 * rs.rho_norm_sq() * t;
+    for alpha in rs.positive_roots() {
+        neglected += van_vleck(rs.inner(alpha, &y)).abs().ln();
+    }
     Ok(TorusEvaluation {
         log_prob: -0.5 * dim * (2.0 * PI * t).ln() - 0.5 * rs.norm_sq(&y) / t,
         gradient: y.iter().map(|v| -v / t).collect(),
         terms: 1,
+        estimator: KernelMethod::Varadhan,
+        error_estimate: neglected.abs() + omitted_paths(rs, point, t),
     })
 }
 
@@ -57,7 +82,12 @@ pub(super) fn varadhan(rs: &RootSystem, h: &[f64], t: f64) -> Result<TorusEvalua
 ///
 /// # Errors
 /// As [`closest_representative`]; [`Error::Numerical`] at the cut locus.
-pub(super) fn schwinger_dewitt(rs: &RootSystem, h: &[f64], t: f64) -> Result<TorusEvaluation> {
+pub(super) fn schwinger_dewitt(
+    rs: &RootSystem,
+    point: &TorusPoint,
+    t: f64,
+) -> Result<TorusEvaluation> {
+    let h = &point.rounded;
     let y = closest_representative(rs, h)?;
     let dim = rs.group_dim() as f64;
     let mut log_prob =
@@ -88,5 +118,7 @@ pub(super) fn schwinger_dewitt(rs: &RootSystem, h: &[f64], t: f64) -> Result<Tor
         log_prob,
         gradient,
         terms: 1,
+        estimator: KernelMethod::SchwingerDeWitt,
+        error_estimate: omitted_paths(rs, point, t),
     })
 }

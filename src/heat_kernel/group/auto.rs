@@ -1,5 +1,11 @@
 //! `Auto`: per `(t, H)` the cheapest estimator meeting the relative tolerance `tol` of `p`.
 //!
+//! "Meeting `tol`" means that the estimator's error estimate
+//! ([`TorusEvaluation::error_estimate`]) is at most `tol`, and where an acceptance test is made
+//! (steps 2 and 3) also that its gradient's rounding estimate is at most `tol·max(1, |∇log f|)`.
+//! The value returned always carries its own estimate: where no estimator meets `tol`
+//! (step 4), the estimate says by how much.
+//!
 //! Cost model (measured, 2-core build machine, release): a real path term ≈ 50 ns, a complex
 //! contour term ≈ 150 ns, one character-series evaluation 5–150 µs (SU(4): ≈ 150 µs), the
 //! ambient reduction (eigen-decomposition, score assembly) 4–20 µs.
@@ -12,12 +18,15 @@
 //!    regularisation by itself (`#paths × 8` terms at a single wall, `× 128` at a rank-2
 //!    vertex).
 //! 2. `1 ≤ t ≤ PATH_MAX_TIME = 4`: first a **direct** path sum if it needs no contour and has at
-//!    most `CHEAP_PATH_TERMS = 64` terms, accepted if its rounding estimates
-//!    `ε Σ|T|/Σ T ≤ tol` and `ε Σ|T|‖∇log T‖/Σ T ≤ tol·max(1, |∇log f|)` (cancellation between
-//!    paths of alternating sign grows with `t`).
+//!    most `CHEAP_PATH_TERMS = 64` terms, accepted if its error estimate (rounding
+//!    `ε Σ|T|/Σ T` plus truncation, [`super::paths`]) is `≤ tol` and
+//!    `ε Σ|T|‖∇log T‖/Σ T ≤ tol·max(1, |∇log f|)` (cancellation between paths of alternating
+//!    sign grows with `t`).
 //! 3. `t ≥ 1` otherwise: the character expansion, if the cancellation estimate from the
 //!    Schwinger–DeWitt term, `100·ε·f_t(I)/f_t ≈ 100ε·e^{d²/2t}/∏φ(α(H_min)) ≤ tol`, and then
-//!    its own rounding bounds (value and gradient, see [`super::characters`]) meet `tol`.
+//!    its own error estimate (rounding plus tail, truncated at `tol/4` so that the tail leaves
+//!    room for the rounding) and gradient rounding estimate (see [`super::characters`]) meet
+//!    `tol`.
 //! 4. Otherwise the path sum with the contour (far from the identity at moderate `t`, where the
 //!    characters cancel); if the lattice search is unaffordable (`> 10⁷` candidates) the
 //!    characters whatever their estimate.
@@ -54,6 +63,9 @@ pub const PATH_MAX_TIME: f64 = 4.0;
 /// A direct path sum with at most this many terms counts as cheap (a character evaluation
 /// costs 10–150 µs; a path term ≈ 50 ns).
 pub const CHEAP_PATH_TERMS: usize = 64;
+/// `Auto` truncates the character series at `tol/CHARACTER_TAIL_SHARE`, leaving the rest of
+/// the tolerance to the rounding (the tail bound is `≤ max(target, rounding)`).
+const CHARACTER_TAIL_SHARE: f64 = 4.0;
 
 /// The `Auto` evaluation (module docs).
 ///
@@ -80,7 +92,7 @@ pub(super) fn auto(
         if !p.uses_contour() && p.cost() <= CHEAP_PATH_TERMS {
             if let Ok((e, rounding)) = evaluate_prepared(rs, p, t) {
                 let scale = e.gradient.iter().fold(1.0f64, |m, g| m.max(g.abs()));
-                if rounding.value <= tolerance && rounding.gradient <= tolerance * scale {
+                if e.error_estimate <= tolerance && rounding.gradient <= tolerance * scale {
                     return Ok(e);
                 }
             }
@@ -98,7 +110,7 @@ pub(super) fn auto(
     }
     let mut fallback = None;
     if 100.0 * f64::EPSILON * log_ratio.exp() <= tolerance {
-        if let Ok(c) = characters(series, h, t, tolerance) {
+        if let Ok(c) = characters(series, h, t, tolerance / CHARACTER_TAIL_SHARE) {
             if c.meets(tolerance) {
                 return Ok(c.evaluation);
             }

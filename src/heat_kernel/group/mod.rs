@@ -12,14 +12,29 @@
 //! forms root values and Gaussian gaps with the exact `2π`) or
 //! [`special_orthogonal_rotation_angles`] (SO(n), which keeps the orientation sign of SO(2m)).
 //!
-//! # Estimators ([`GroupMethod`])
+//! # Estimators ([`KernelMethod`], all five offered: [`GroupHeatKernel::METHODS`])
 //! Formulas, accuracy and cost are documented in the submodules:
-//! - [`GroupMethod::SumOverPaths`]: [`paths`] — the lattice sum over `Γ`, with a Cauchy-integral
-//!   (mean-value) regularisation at and near walls where single path terms are singular;
-//! - [`GroupMethod::CharacterExpansion`]: [`characters`] — Weyl characters truncated by Casimir;
-//! - [`GroupMethod::Varadhan`], [`GroupMethod::SchwingerDeWitt`]: [`asymptotic`] — one path;
-//! - [`GroupMethod::Auto`]: [`auto`] — per `(t, H)` the cheapest of these meeting
-//!   [`GroupHeatKernel::tolerance`].
+//! - [`KernelMethod::SumOverPaths`]: [`paths`] — the lattice sum over `Γ` with the Van Vleck and
+//!   curvature factors, with a Cauchy-integral (mean-value) regularisation at and near walls
+//!   where single path terms are singular; full accuracy for `t ≤ 1` (measured score errors
+//!   ≤ 2e-10 relative), `6e-9` at `t = 3`, alternating cancellation beyond (and unaffordable
+//!   for `t ≳ 1e3`).
+//! - [`KernelMethod::Eigen`], the **character expansion**: [`characters`] — Weyl characters
+//!   truncated by Casimir, exact up to a rigorous tail bound, but loses
+//!   `log10(f_t(I)/f_t(x)) ≈ d²/(2t ln 10)` digits to cancellation far from the identity at
+//!   small `t`; the method of choice for `t ≳ 1`. Returns [`Error::Numerical`] where its
+//!   rounding estimate exceeds [`EIGEN_MAX_RELATIVE_ERROR`] (1e-8), like the sphere's `Eigen`.
+//! - [`KernelMethod::Varadhan`]: [`asymptotic`] — the leading Gaussian
+//!   `(2πt)^{−dim G/2} e^{−d²/2t}`; relative error `O(d² + t)`.
+//! - [`KernelMethod::SchwingerDeWitt`]: [`asymptotic`] — the closest path with Van Vleck and
+//!   curvature factors; exact up to the other paths, error `≈ e^{−Δ(d²)/2t}`; an error at the
+//!   cut locus.
+//! - [`KernelMethod::Auto`]: [`auto`] — per `(t, H)` the cheapest of these whose error
+//!   estimate meets [`GroupHeatKernel::tolerance`] (default [`DEFAULT_AUTO_TOLERANCE`]).
+//!
+//! Every evaluation reports the estimator that answered and its error estimate
+//! ([`TorusEvaluation::error_estimate`], [`KernelEvaluation::error_estimate`]; the formulas
+//! per estimator are in the [`KernelEvaluation`] docs).
 //!
 //! # Measured accuracy of `Auto` (default tolerance `1e-12`)
 //! Against the mpmath reference (`reference_data/group_heat_kernel_*.csv`, ≥ 39 digits; 464
@@ -53,7 +68,10 @@ pub mod auto;
 pub mod characters;
 pub mod paths;
 
-use super::{check_inputs, HeatKernel, KernelEvaluation, EIGEN_MAX_RELATIVE_ERROR};
+use super::{
+    check_auto_tolerance, check_inputs, HeatKernel, KernelEvaluation, KernelMethod,
+    DEFAULT_AUTO_TOLERANCE, EIGEN_MAX_RELATIVE_ERROR,
+};
 use crate::error::{check_len, Error, Result};
 use crate::heat_kernel::character_series::CharacterSeries;
 use crate::lie::RootSystem;
@@ -64,46 +82,18 @@ use paths::TorusPoint;
 use std::f64::consts::PI;
 use std::sync::Arc;
 
-/// Estimator of a [`GroupHeatKernel`] (see the [module docs](self)).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum GroupMethod {
-    /// Sum over irreducible characters ([`characters`]): exact up to a rigorous tail bound, but
-    /// loses `log10(f_t(I)/f_t(x)) ≈ d²/(2t ln 10)` digits to cancellation far from the identity
-    /// at small `t`; the method of choice for `t ≳ 1`. Returns [`Error::Numerical`] where its
-    /// rounding estimate exceeds `EIGEN_MAX_RELATIVE_ERROR` (1e-8), like the sphere's `Eigen`.
-    CharacterExpansion,
-    /// Sum over lattice paths `γ ∈ Γ` with the Van Vleck and curvature factors ([`paths`]), with
-    /// a Cauchy-integral regularisation at and near walls; full accuracy for `t ≤ 1` (measured
-    /// score errors ≤ 2e-10 relative), `6e-9` at `t = 3`, alternating cancellation beyond (and
-    /// unaffordable for `t ≳ 1e3`).
-    SumOverPaths,
-    /// Leading Gaussian `(2πt)^{−dim G/2} e^{−d²/2t}` (Varadhan, [`asymptotic`]); relative
-    /// error `O(d² + t)`.
-    Varadhan,
-    /// The closest path with Van Vleck and curvature factors (Schwinger–DeWitt,
-    /// [`asymptotic`]); exact up to the other paths, error `≈ e^{−Δ(d²)/2t}`; an error at the
-    /// cut locus.
-    SchwingerDeWitt,
-    /// Per `(t, x)` the cheapest estimator meeting [`GroupHeatKernel::tolerance`].
-    #[default]
-    Auto,
-}
-
 /// Heat kernel `p_t(x₀, x)` of `∂_t p = ½Δp` on SO(n), SU(n) or U(n) (see the [module docs](self)).
 #[derive(Clone, Debug)]
 pub struct GroupHeatKernel {
     group: CompactGroup,
     manifold: Arc<dyn Manifold>,
     roots: RootSystem,
-    method: GroupMethod,
+    method: KernelMethod,
     tolerance: f64,
     series: Arc<CharacterSeries>,
 }
 
-/// Default relative tolerance of `p` for [`GroupMethod::Auto`].
-pub const DEFAULT_GROUP_TOLERANCE: f64 = 1e-12;
-
-/// Torus-level evaluation: `log f`, `∂ log f/∂H`, terms.
+/// Torus-level evaluation: `log f`, `∂ log f/∂H`, terms, estimator and error estimate.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TorusEvaluation {
     /// `log f_t(e^H)` (density w.r.t. the Riemannian volume).
@@ -112,15 +102,24 @@ pub struct TorusEvaluation {
     pub gradient: Vec<f64>,
     /// Terms used (paths × contour nodes, weights, …).
     pub terms: usize,
+    /// The estimator that produced the value (never [`KernelMethod::Auto`]).
+    pub estimator: KernelMethod,
+    /// Estimated relative error of `f` (absolute error of `log f`); see
+    /// [`KernelEvaluation::error_estimate`].
+    pub error_estimate: f64,
 }
 
 impl GroupHeatKernel {
+    /// The estimators the groups offer: all of [`KernelMethod::ALL`] (`Eigen` is the character
+    /// expansion).
+    pub const METHODS: [KernelMethod; 5] = KernelMethod::ALL;
+
     /// The heat kernel of `group` (a [`CompactGroup`], or an `SO(n)`, `SU(n)` or `U(n)`
-    /// manifold) with `method`.
+    /// manifold) with `method` (`Auto` tolerance [`DEFAULT_AUTO_TOLERANCE`]).
     ///
     /// # Errors
     /// [`Error::InvalidArgument`] if the matrix size is below the family's minimum.
-    pub fn new(group: impl Into<CompactGroup>, method: GroupMethod) -> Result<Self> {
+    pub fn new(group: impl Into<CompactGroup>, method: KernelMethod) -> Result<Self> {
         let group = group.into();
         let manifold = group.manifold()?;
         let roots = RootSystem::new(group)?;
@@ -130,35 +129,31 @@ impl GroupHeatKernel {
             manifold,
             roots,
             method,
-            tolerance: DEFAULT_GROUP_TOLERANCE,
+            tolerance: DEFAULT_AUTO_TOLERANCE,
             series,
         })
     }
 
-    /// Sets the relative tolerance of `p` requested from [`GroupMethod::Auto`] (default
-    /// [`DEFAULT_GROUP_TOLERANCE`] = `1e-12`).
+    /// Sets the relative tolerance of `p` requested from [`KernelMethod::Auto`] (default
+    /// [`DEFAULT_AUTO_TOLERANCE`] = `1e-12`). The explicit `Eigen` and `SumOverPaths`
+    /// truncate their series at this tolerance too.
     ///
     /// # Errors
-    /// [`Error::InvalidArgument`] unless `1e-15 ≤ tolerance` and it is finite.
+    /// As [`check_auto_tolerance`] (finite, `1e-15 ≤ tolerance < 1`).
     pub fn with_tolerance(mut self, tolerance: f64) -> Result<Self> {
-        if !(tolerance.is_finite() && tolerance >= 1e-15) {
-            return Err(Error::invalid(
-                "tolerance",
-                tolerance,
-                "a finite relative tolerance >= 1e-15",
-            ));
-        }
+        check_auto_tolerance(tolerance)?;
         self.tolerance = tolerance;
         Ok(self)
     }
 
-    /// The relative tolerance of `p` used by [`GroupMethod::Auto`].
+    /// The relative tolerance of `p` used by [`KernelMethod::Auto`] (and by the truncation of
+    /// the explicit series).
     pub fn tolerance(&self) -> f64 {
         self.tolerance
     }
 
     /// The estimator in use.
-    pub fn method(&self) -> GroupMethod {
+    pub fn method(&self) -> KernelMethod {
         self.method
     }
 
@@ -186,6 +181,16 @@ impl GroupHeatKernel {
     /// [`Error::Numerical`] if the chosen method cannot evaluate (too many weights or lattice
     /// points, non-positive sum, Schwinger–DeWitt at the cut locus).
     pub fn torus_log_prob(&self, h: &[f64], t: f64) -> Result<(f64, Vec<f64>, usize)> {
+        let e = self.evaluate_torus(h, t)?;
+        Ok((e.log_prob, e.gradient, e.terms))
+    }
+
+    /// [`GroupHeatKernel::torus_log_prob`] with everything the estimator reports: `log f`, the
+    /// gradient, terms, the estimator that answered and its error estimate.
+    ///
+    /// # Errors
+    /// As [`GroupHeatKernel::torus_log_prob`].
+    pub fn evaluate_torus(&self, h: &[f64], t: f64) -> Result<TorusEvaluation> {
         crate::error::check_time(t)?;
         crate::error::check_len("torus point", h.len(), self.roots.torus_dim())?;
         if let Some(bad) = h.iter().find(|v| !v.is_finite()) {
@@ -195,8 +200,7 @@ impl GroupHeatKernel {
                 "finite torus coordinates",
             ));
         }
-        let e = self.torus_evaluation(&TorusPoint::new(h), t)?;
-        Ok((e.log_prob, e.gradient, e.terms))
+        self.torus_evaluation(&TorusPoint::new(h), t)
     }
 
     /// Evaluates at `g = x₀⁻¹x`; when `score` is given, writes `∇_x log p` into it.
@@ -258,6 +262,8 @@ impl GroupHeatKernel {
                 Ok(KernelEvaluation {
                     log_prob: e.log_prob,
                     terms: e.terms,
+                    estimator: e.estimator,
+                    error_estimate: e.error_estimate,
                 })
             }
             CompactGroup::SpecialUnitary(_) | CompactGroup::Unitary(_) => {
@@ -301,6 +307,8 @@ impl GroupHeatKernel {
                 Ok(KernelEvaluation {
                     log_prob: e.log_prob,
                     terms: e.terms,
+                    estimator: e.estimator,
+                    error_estimate: e.error_estimate,
                 })
             }
         }
@@ -311,11 +319,11 @@ impl GroupHeatKernel {
         let h = &point.rounded;
         let tol = self.tolerance;
         let mut e = match self.method {
-            GroupMethod::CharacterExpansion => {
+            KernelMethod::Eigen => {
                 let value = characters::characters(&self.series, h, t, tol)?;
                 // Like the sphere's Eigen estimator: refuse where f64 cancellation (far from
                 // the identity at small t) leaves less than 1e-8 relative accuracy.
-                if !value.meets(EIGEN_MAX_RELATIVE_ERROR) {
+                if !value.rounding_meets(EIGEN_MAX_RELATIVE_ERROR) {
                     return Err(Error::Numerical {
                         method: "character expansion",
                         detail: format!(
@@ -328,10 +336,10 @@ impl GroupHeatKernel {
                 }
                 value.evaluation
             }
-            GroupMethod::SumOverPaths => paths::path_sum(rs, point, t, tol)?,
-            GroupMethod::Varadhan => asymptotic::varadhan(rs, h, t)?,
-            GroupMethod::SchwingerDeWitt => asymptotic::schwinger_dewitt(rs, h, t)?,
-            GroupMethod::Auto => auto::auto(&self.series, point, t, tol)?,
+            KernelMethod::SumOverPaths => paths::path_sum(rs, point, t, tol)?,
+            KernelMethod::Varadhan => asymptotic::varadhan(rs, point, t)?,
+            KernelMethod::SchwingerDeWitt => asymptotic::schwinger_dewitt(rs, point, t)?,
+            KernelMethod::Auto => auto::auto(&self.series, point, t, tol)?,
         };
         if matches!(self.group, CompactGroup::SpecialUnitary(_)) {
             let mean = e.gradient.iter().sum::<f64>() / e.gradient.len() as f64;

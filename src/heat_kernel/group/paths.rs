@@ -77,15 +77,35 @@
 //! - What remains is the conditioning of the problem in its f64 input `H`:
 //!   `|∇ log f|·ε|H| ≈ ε|H|²/t` in `log f` (`3e−11` at `t = 1e−4`) and `‖Hess log f‖·ε|H|` in the
 //!   score; the contour nodes add `O(1)` digits on top (`t/(rA) ≈ 2`).
+//!
+//! # Error estimate
+//! [`TorusEvaluation::error_estimate`] (relative in `f`, a posteriori) is the sum of
+//! - the rounding estimate `ε Σ|T|/Σ T` (cancellation between paths of alternating sign, or
+//!   between the contour nodes; `Auto` compares it with the tolerance, see [`super::auto`]);
+//! - the truncation: every omitted term is below `e^{−(ln(1/tol) + 10)} = tol·e^{−10}` of the
+//!   closest path's Gaussian, and about as many lie just outside the radius as inside, so
+//!   `tol·e^{−10}(#paths + 1)/Σ T` (a design estimate, not a bound);
+//! - on a wall contour, the aliasing `1e-18·Σ|T|/Σ T` (`0.5^{16}/16!` of the largest node value).
+//!
+//! For the one-path approximations ([`super::asymptotic`]) `other_paths` estimates what the
+//! omitted paths weigh: `Σ_{γ≠0} |T(H+γ)|/|T(H_min)|` over the paths this truncation keeps at
+//! `tol = 1e-16`, with each singular factor `(α(Y)/2)/sin(u/2)` (a path with winding `n ≠ 0`)
+//! regularised as its mirror pair is: the pair `[g(Y) − g(Y − uα^∨)]/sin(u/2)` is about
+//! `4|g||α(Y)|/(|α|²t)` for `|u| ≲ |α|²t/|α(Y)|` (the Gaussian's log-derivative along the wall
+//! normal), so each member counts as `|α(Y)/2|/max(|sin(u/2)|, |α|²t/(2|α(Y)|))`.
 
 use super::TorusEvaluation;
 use crate::error::{Error, Result};
+use crate::heat_kernel::KernelMethod;
 use crate::lie::RootSystem;
 use num_complex::Complex64;
 use std::f64::consts::{PI, TAU};
 
 /// Contour nodes per wall-normal coordinate (module docs: aliasing `≈ 0.5^M/M!`).
 pub const CONTOUR_NODES: usize = 16;
+/// Relative aliasing of the contour mean, `≈ 0.5^16/16! ≈ 7e-19` rounded up (module docs):
+/// counted against the mean of the node moduli.
+const CONTOUR_ALIASING: f64 = 1e-18;
 /// Radius scale `c` in `r = c/κ` (module docs).
 const RADIUS_SCALE: f64 = 0.5;
 /// Largest contour radius (keeps the contour away from the next wall of the same root, `2π`).
@@ -219,6 +239,9 @@ pub(super) struct Paths {
     pub min_sq: f64,
     /// Integer coordinates `z = s + k` of each point (`Y = θ + 2πz − μ`, `γ = 2πk`).
     pub lattice: Vec<Vec<i64>>,
+    /// Bound `e^{−(ln(1/tol) + 10)}` on every omitted term relative to the closest path's
+    /// Gaussian (module docs, Truncation).
+    pub omitted_term_bound: f64,
 }
 
 /// `2π = TAU_HI + TAU_LO` to ~107 bits (`TAU_LO = 2π − fl(2π)`).
@@ -350,6 +373,7 @@ pub(super) fn kept_paths(
         gaps: Vec::new(),
         min_sq: min_sq.0 + min_sq.1,
         lattice: Vec::new(),
+        omitted_term_bound: (-base).exp(),
     };
     for k in integer {
         let gap = exponent_gap(theta, &k, &k0);
@@ -390,7 +414,8 @@ struct ScaledSum {
 }
 
 /// Rounding estimates of a path sum: `ε Σ|T|/Σ T` (relative, `f`) and
-/// `ε Σ|T|‖∇log T‖_∞/Σ T` (absolute, `∇ log f`).
+/// `ε Σ|T|‖∇log T‖_∞/Σ T` (absolute, `∇ log f`). (The full error estimate of `f`, with the
+/// truncation, is the evaluation's [`TorusEvaluation::error_estimate`].)
 #[derive(Clone, Copy, Debug)]
 pub(super) struct PathRounding {
     /// Relative rounding error estimate of `f`.
@@ -469,7 +494,51 @@ pub(super) fn evaluate_prepared(
         value: f64::EPSILON * sum.magnitude / sum.value.abs(),
         gradient: f64::EPSILON * sum.gradient_magnitude / sum.value.abs(),
     };
-    Ok((finish(rs, rounded, t, paths.min_sq, sum)?, rounding))
+    // Error estimate (module docs, Error estimate): rounding, the omitted paths (each below
+    // `omitted_term_bound`; about as many in the next shell as kept), the contour's aliasing.
+    let aliasing = if frame.is_some() {
+        CONTOUR_ALIASING
+    } else {
+        0.0
+    };
+    let error_estimate = rounding.value
+        + (paths.omitted_term_bound * (paths.points.len() + 1) as f64 + aliasing * sum.magnitude)
+            / sum.value.abs();
+    let mut evaluation = finish(rs, rounded, t, paths.min_sq, sum)?;
+    evaluation.error_estimate = error_estimate;
+    Ok((evaluation, rounding))
+}
+
+/// `Σ_{γ≠0} |T(H+γ)|/|T(H_min)|`, the relative weight of the paths a one-path approximation
+/// omits, with singular factors regularised as mirror pairs (module docs, Error estimate).
+///
+/// # Errors
+/// As [`kept_paths`].
+pub(super) fn other_paths(rs: &RootSystem, point: &TorusPoint, t: f64) -> Result<f64> {
+    let paths = kept_paths(rs, point, t, 1e-16)?;
+    let w = windings(rs, point, &paths);
+    let roots = rs.positive_roots();
+    let sines: Vec<f64> = w.offsets.iter().map(|u| (0.5 * u).sin().abs()).collect();
+    let log_amplitude = |p: usize| -> f64 {
+        let mut log_amplitude = -0.5 * paths.gaps[p] / t;
+        for (j, alpha) in roots.iter().enumerate() {
+            let n = w.windings[p * roots.len() + j];
+            let u = w.offsets[j];
+            let factor = if n == 0 {
+                van_vleck(u).abs()
+            } else {
+                let a = (u + TAU * n as f64).abs();
+                let floor = rs.norm_sq(alpha) * t / (2.0 * a);
+                0.5 * a / sines[j].max(floor)
+            };
+            log_amplitude += factor.ln();
+        }
+        log_amplitude
+    };
+    let closest = log_amplitude(0);
+    Ok((1..paths.points.len())
+        .map(|p| (log_amplitude(p) - closest).exp())
+        .sum())
 }
 
 /// Path sum `log f_t(e^H)`, `∇ log f` (module docs).
@@ -510,6 +579,9 @@ fn finish(
         log_prob,
         gradient,
         terms: sum.terms,
+        estimator: KernelMethod::SumOverPaths,
+        // Set by the caller, which knows the truncation.
+        error_estimate: f64::INFINITY,
     })
 }
 
