@@ -148,8 +148,10 @@ fn over_sin(psi: f64, sin_psi: f64) -> f64 {
     }
 }
 
-/// The `S³` path sum at `psi ∈ [0, π]` with `sin_psi = sin ψ`, `cos_psi = cos ψ` (both accurate), `t > 0`.
-pub(crate) fn s3_parts(psi: f64, sin_psi: f64, cos_psi: f64, t: f64) -> S3Parts {
+/// The `S³` path sum at `psi ∈ [0, π]` with `sin_psi = sin ψ`, `cos_psi = cos ψ` and
+/// `pi_minus_psi = π − ψ` (all accurate: near ψ = π, `π − ψ` cannot be formed from an f64 `ψ`
+/// to relative accuracy, and its relative error becomes that of the ψ > π/2 terms), `t > 0`.
+pub(crate) fn s3_parts(psi: f64, sin_psi: f64, cos_psi: f64, pi_minus_psi: f64, t: f64) -> S3Parts {
     let exponent = -psi * psi / (2.0 * t);
     if psi <= FRAC_PI_2 {
         let (mut b, mut b_tilde) = (1.0f64, 0.0f64);
@@ -187,8 +189,7 @@ pub(crate) fn s3_parts(psi: f64, sin_psi: f64, cos_psi: f64, t: f64) -> S3Parts 
             relative_error: bracket_error(b, magnitude),
         }
     } else {
-        // π − ψ with the low part of π restored, so that φ and sin ψ = sin φ agree to ~1 ulp.
-        let phi = (PI - psi) + PI_LOW;
+        let phi = pi_minus_psi;
         let (mut b, mut db) = (0.0f64, 0.0f64);
         let mut magnitude = 0.0f64;
         let mut k = 0usize;
@@ -237,7 +238,8 @@ pub(crate) fn s3_log_constant(t: f64) -> f64 {
 /// The `S³` path sum at `psi ∈ [0, π]`, time `t > 0`.
 pub(crate) fn s3_paths(psi: f64, t: f64) -> S3Value {
     let (sin_psi, cos_psi) = psi.sin_cos();
-    let v = s3_parts(psi, sin_psi, cos_psi, t);
+    // π − ψ with the low part of π restored, so that φ and sin ψ = sin φ agree to ~1 ulp.
+    let v = s3_parts(psi, sin_psi, cos_psi, (PI - psi) + PI_LOW, t);
     S3Value {
         log_prob: s3_log_constant(t) + v.exponent + v.factor.ln(),
         dlog_prob_dpsi: v.dlog_prob_dpsi,
