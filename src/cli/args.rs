@@ -267,11 +267,15 @@ N² (so:N, row-major), 2N² (su:N, u:N: row-major entries, each as re, im). Blan
 starting with # are skipped (so a header line must be commented out). Points must lie on the
 manifold to within 1e-6.
 
-Output: a header `log_p,terms,score_0,…,score_{K-1}`, then one line per data line: log p_t(x0, x)
-(density w.r.t. the Riemannian volume, Brownian time t: ∂_t p = ½Δp), the number of series
-terms / paths the estimator used, and the score ∇_x log p_t(x0, x) (Riemannian gradient in
-ambient coordinates). Numbers are printed in the shortest scientific notation that reads back
-to the same f64 (e.g. -1.5539463527580981e0).
+Output: a header `log_p,terms,estimator,error_estimate,score_0,…,score_{K-1}`, then one line
+per data line: log p_t(x0, x) (density w.r.t. the Riemannian volume, Brownian time t:
+∂_t p = ½Δp), the number of series terms / paths the estimator used, the estimator that
+answered (eigen, paths, varadhan or schwinger-dewitt: auto reports the one it picked; on a
+product the factor with the largest error estimate), its estimate of the relative error of p
+(= absolute error of log p; the sum over the factors of a product; inf where nothing can be
+said), and the score ∇_x log p_t(x0, x) (Riemannian gradient in ambient coordinates). Numbers
+are printed in the shortest scientific notation that reads back to the same f64
+(e.g. -1.5539463527580981e0).
 
 Errors: the first bad line (wrong field count, a non-number or non-finite field, a point off the
 manifold, an estimator that cannot evaluate there) stops the run with `error: <input>:<line>: …`

@@ -274,7 +274,7 @@ fn evaluate_stream<R: Read>(
 ) -> std::result::Result<usize, StreamError> {
     let manifold = kernel.manifold();
     let k = manifold.ambient_dim();
-    let mut header = String::from("log_p,terms");
+    let mut header = String::from("log_p,terms,estimator,error_estimate");
     for i in 0..k {
         let _ = write!(header, ",score_{i}");
     }
@@ -465,7 +465,14 @@ fn evaluate_chunk(
             }
             Ok(e) => {
                 // `+ 0.0` prints a signed zero as `0e0`.
-                let _ = write!(text, "{:e},{}", e.log_prob + 0.0, e.terms);
+                let _ = write!(
+                    text,
+                    "{:e},{},{},{:e}",
+                    e.log_prob + 0.0,
+                    e.terms,
+                    e.estimator,
+                    e.error_estimate + 0.0
+                );
                 for v in score {
                     let _ = write!(text, ",{:e}", v + 0.0);
                 }
