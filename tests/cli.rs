@@ -515,7 +515,7 @@ fn tiny_so3_train_eval_sample_round_trip() {
         );
         let stderr = text(&output.stderr);
         assert!(
-            stderr.contains("SO(3)") && stderr.contains(&format!("loss {loss}")),
+            stderr.contains("so:3") && stderr.contains(&format!("loss {loss}")),
             "{stderr}"
         );
     }
