@@ -14,6 +14,9 @@ use riemannian_diffusion::{Error, Result};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 
+/// A call that may panic.
+type Call<'a> = Box<dyn Fn() + 'a>;
+
 /// Every per-point method of every built-in manifold panics on a slice of the wrong length
 /// (too long or too short), as the trait documents, instead of silently using a prefix.
 #[test]
@@ -39,7 +42,7 @@ fn per_point_methods_refuse_slices_of_the_wrong_length() {
         for wrong in [n - 1, n + 1] {
             let bad = vec![0.0; wrong];
             let out = vec![0.0; n];
-            let calls: Vec<(&str, Box<dyn Fn()>)> = vec![
+            let calls: Vec<(&str, Call)> = vec![
                 (
                     "distance",
                     Box::new(|| {

@@ -240,7 +240,7 @@ impl ManifoldSpec {
                 }
                 None => (term, 1),
             };
-            let factor = parse_factor(base, &is_custom).map_err(|why| bad(why))?;
+            let factor = parse_factor(base, &is_custom).map_err(&bad)?;
             if factors.len().saturating_add(count) > MAX_FACTORS {
                 return Err(bad(format!("a product of at most {MAX_FACTORS} factors")));
             }
@@ -321,7 +321,7 @@ impl FromStr for ManifoldSpec {
 }
 
 /// Prints one non-product factor.
-fn write_factor(spec: &ManifoldSpec, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+fn write_factor(spec: &ManifoldSpec, f: &mut impl fmt::Write) -> fmt::Result {
     match spec {
         ManifoldSpec::Torus(d) => write!(f, "torus:{d}"),
         ManifoldSpec::Sphere(d) => write!(f, "sphere:{d}"),
@@ -340,27 +340,34 @@ fn write_factor(spec: &ManifoldSpec, f: &mut fmt::Formatter<'_>) -> fmt::Result 
     }
 }
 
+/// Writes the canonical text of `spec` (see [`ManifoldSpec`]'s `Display`).
+fn write_spec(spec: &ManifoldSpec, f: &mut impl fmt::Write) -> fmt::Result {
+    let factors = spec.factors();
+    let mut i = 0;
+    while i < factors.len() {
+        let run = factors[i..]
+            .iter()
+            .take_while(|g| **g == factors[i])
+            .count();
+        if i > 0 {
+            f.write_str("*")?;
+        }
+        write_factor(&factors[i], f)?;
+        if run > 1 {
+            write!(f, "^{run}")?;
+        }
+        i += run;
+    }
+    Ok(())
+}
+
 impl fmt::Display for ManifoldSpec {
     /// The canonical text form: runs of equal factors as powers (`su:3^16`), factors joined
-    /// by `*`.
+    /// by `*`. Width, fill and alignment flags apply to the whole text (`{:>12}`).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let factors = self.factors();
-        let mut i = 0;
-        while i < factors.len() {
-            let run = factors[i..]
-                .iter()
-                .take_while(|g| **g == factors[i])
-                .count();
-            if i > 0 {
-                f.write_str("*")?;
-            }
-            write_factor(&factors[i], f)?;
-            if run > 1 {
-                write!(f, "^{run}")?;
-            }
-            i += run;
-        }
-        Ok(())
+        let mut text = String::new();
+        write_spec(self, &mut text)?;
+        f.pad(&text)
     }
 }
 

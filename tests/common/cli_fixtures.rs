@@ -33,12 +33,12 @@ pub fn rdiff_with_stdin(args: &[&str], input: &str) -> Output {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("the rdiff binary runs");
-    child
+    // rdiff may refuse its arguments and exit before reading: a broken pipe is expected then.
+    let _ = child
         .stdin
         .take()
         .expect("piped stdin")
-        .write_all(input.as_bytes())
-        .expect("input written");
+        .write_all(input.as_bytes());
     child.wait_with_output().expect("rdiff finishes")
 }
 
