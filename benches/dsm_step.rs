@@ -34,7 +34,7 @@ fn network(sphere: Arc<dyn Manifold>) -> ScoreNet {
         hidden_layers: 5,
         activation: Activation::Silu,
         sigma_encoding: SigmaEncoding::Raw,
-        input_encoding: InputEncoding::Ambient,
+        input_encoding: InputEncoding::ambient(3),
     };
     ScoreNet::new(sphere, config, 0).unwrap()
 }
@@ -89,6 +89,7 @@ fn bench(c: &mut Criterion) {
             )
             .unwrap();
     }
+    let times: Vec<f64> = sigmas.iter().map(|s| s * s).collect();
     let mut net = network(sphere.clone());
     let mut adam = Adam::new(net.param_count(), AdamOptions::default()).unwrap();
     let mut workspace = DsmWorkspace::new();
@@ -96,7 +97,8 @@ fn bench(c: &mut Criterion) {
     group.bench_function("network_adam", |b| {
         b.iter(|| {
             let loss =
-                dsm_loss_and_gradient(&net, &mut workspace, &x, &sigmas, &targets, &mut grads);
+                dsm_loss_and_gradient(&net, &mut workspace, &x, &times, &targets, &mut grads)
+                    .unwrap();
             adam.step(net.params_mut(), &grads);
             black_box(loss)
         })
@@ -127,7 +129,7 @@ fn bench(c: &mut Criterion) {
     let mut out = vec![0.0; BATCH * 3];
     group.bench_function("inference_forward", |b| {
         b.iter(|| {
-            net.score_into(&x, &sigmas, &mut out).unwrap();
+            net.score_into(&x, &times, &mut out).unwrap();
             black_box(out[0])
         })
     });

@@ -15,12 +15,12 @@
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use riemannian_diffusion::heat_kernel::{
-    heat_kernel, HeatKernel, KernelMethod, ManifoldSpec, SphereHeatKernel, SphereMethod,
-    TorusHeatKernel, TorusMethod,
+    HeatKernel, KernelMethod, SphereHeatKernel, SphereMethod, TorusHeatKernel, TorusMethod,
 };
-use riemannian_diffusion::manifold::{Manifold, Sphere, Torus};
+use riemannian_diffusion::manifold::{CompactGroup, Manifold, ManifoldSpec, Sphere, Torus};
+use riemannian_diffusion::registry::{auto_sampler, builtin, heat_kernel};
 use riemannian_diffusion::sampling::{
-    auto_sampler, HeatKernelSampler, SphereHeatKernelSampler, TorusHeatKernelSampler,
+    HeatKernelSampler, SphereHeatKernelSampler, TorusHeatKernelSampler,
 };
 use std::hint::black_box;
 
@@ -163,8 +163,8 @@ fn auto_score_batch(c: &mut Criterion) {
         ("U2", ManifoldSpec::Group(CompactGroup::Unitary(2))),
     ];
     for (name, spec) in specs {
-        let kernel = heat_kernel(spec, KernelMethod::Auto, 1e-12).unwrap();
-        let manifold = spec.manifold().unwrap();
+        let kernel = heat_kernel(&spec, KernelMethod::Auto, 1e-12).unwrap();
+        let manifold = builtin().manifold(&spec).unwrap();
         let n = manifold.ambient_dim();
         let mut group = c.benchmark_group(format!("auto_score_batch/{name}"));
         group.throughput(Throughput::Elements(POINTS as u64));
@@ -187,7 +187,7 @@ fn auto_score_batch(c: &mut Criterion) {
 /// `auto_sample_batch/M/t`: exact draws by [`auto_sampler`] (`sample_batch`, the batched,
 /// parallel entry point DSM training uses) of 256 points from `p_t(x₀, ·)`, x₀ Haar-uniform.
 /// Groups and S¹²⁷ at small `t` run the maximal-torus / angle probability-flow ODE; S² and S¹²⁷
-/// at large `t` use rejection (see `sampling::auto_sampler`).
+/// at large `t` use rejection (see `registry::auto_sampler`).
 fn auto_sample_batch(c: &mut Criterion) {
     const ROWS: usize = 256;
     let specs = [
@@ -202,7 +202,7 @@ fn auto_sample_batch(c: &mut Criterion) {
         ("U2", ManifoldSpec::Group(CompactGroup::Unitary(2))),
     ];
     for (name, spec) in specs {
-        let manifold = spec.manifold().unwrap();
+        let manifold = builtin().manifold(&spec).unwrap();
         let sampler = auto_sampler(manifold.as_ref()).unwrap();
         let n = manifold.ambient_dim();
         let mut x0 = vec![0.0; n];

@@ -64,7 +64,7 @@ fn bench_likelihood(c: &mut Criterion) {
     let report = log_likelihood(&mixture, &queries, T0, T1, &options).unwrap();
     let elapsed = start.elapsed();
     let mut exact = vec![0.0; QUERY_POINTS];
-    mixture.log_prob_batch(&queries, T0, &mut exact).unwrap();
+    mixture.log_prob_batch(&queries, &[T0], &mut exact).unwrap();
     let (mut near, mut far) = (0.0f64, 0.0f64);
     for (k, (a, b)) in report.log_likelihood.iter().zip(&exact).enumerate() {
         let e = (a - b).abs();
@@ -101,10 +101,10 @@ fn bench_likelihood(c: &mut Criterion) {
         group.bench_function(format!("rhs_score_and_divergence_256pts_t{t}"), |b| {
             b.iter(|| {
                 mixture
-                    .score_batch(black_box(&queries), t, &mut scores)
+                    .score_batch(black_box(&queries), &[t], &mut scores)
                     .unwrap();
                 mixture
-                    .divergence_batch(&queries, t, &mut divergences)
+                    .divergence_batch(&queries, &[t], &mut divergences)
                     .unwrap();
                 black_box(divergences[0])
             })

@@ -42,10 +42,9 @@
 //! Both comparisons are also shown on the interior rows `0.1 ≤ θ ≤ 2.5` (away from the identity
 //! and the cut locus), where the emulations have no such excuse.
 
-use riemannian_diffusion::heat_kernel::{
-    heat_kernel, HeatKernel, KernelMethod, ManifoldSpec, SphereHeatKernel, SphereMethod,
-};
-use riemannian_diffusion::manifold::Sphere;
+use riemannian_diffusion::heat_kernel::{HeatKernel, KernelMethod, SphereHeatKernel, SphereMethod};
+use riemannian_diffusion::manifold::{CompactGroup, ManifoldSpec, Sphere};
+use riemannian_diffusion::registry::heat_kernel;
 use std::collections::BTreeMap;
 use std::f64::consts::PI;
 use std::fmt::Write as _;
@@ -101,7 +100,8 @@ enum Subject {
 }
 
 impl Subject {
-    fn name(self) -> String {
+    /// The report's label (`S²`, `SO(3)`).
+    fn label(self) -> String {
         let sup = |d: usize| -> String {
             d.to_string()
                 .chars()
@@ -302,7 +302,7 @@ fn estimator(subject: Subject, method: KernelMethod) -> Result<Estimator, String
         }));
     }
     let kernel: Box<dyn HeatKernel> =
-        heat_kernel(subject.spec(), method, 1e-12).map_err(|e| e.to_string())?;
+        heat_kernel(&subject.spec(), method, 1e-12).map_err(|e| e.to_string())?;
     Ok(Box::new(move |row: &Row| {
         let Input::Points(x0, x) = &row.input else {
             unreachable!()
@@ -617,7 +617,7 @@ fn evaluate_subject(subject: Subject) -> Result<SubjectResult, String> {
                     if seconds > 1.0 {
                         eprintln!(
                             "  {} {} t = {t}: {seconds:.1} s ({} terms)",
-                            subject.name(),
+                            subject.label(),
                             method_title(subject, method),
                             column[k].terms
                         );
@@ -795,7 +795,7 @@ fn main() -> Result<(), String> {
         let r = evaluate_subject(subject)?;
         eprintln!(
             "{}: {} times, {:.1} s",
-            subject.name(),
+            subject.label(),
             r.times.len(),
             begun.elapsed().as_secs_f64()
         );
@@ -852,7 +852,7 @@ fn render(
                 .as_ref()
                 .expect("Auto exists everywhere");
             let mut s = Summary {
-                name: r.subject.name(),
+                name: r.subject.label(),
                 rows: 0,
                 evaluated: 0,
                 refused: 0,
@@ -1088,7 +1088,7 @@ fn render(
          returned an error on all n rows at that t.\n"
     );
     for r in results {
-        let _ = writeln!(out, "### {}\n", r.subject.name());
+        let _ = writeln!(out, "### {}\n", r.subject.label());
         let available: Vec<usize> = (0..METHODS.len())
             .filter(|&i| r.cells[i].is_some())
             .collect();

@@ -107,9 +107,9 @@ fn main() -> Result<()> {
     let rows = labels.len();
 
     let mut exact = vec![0.0; rows];
-    mixture.log_prob_batch(&queries, t0, &mut exact)?;
+    mixture.log_prob_batch(&queries, &[t0], &mut exact)?;
     let mut scores = vec![0.0; 3 * rows];
-    mixture.score_batch(&queries, t0, &mut scores)?;
+    mixture.score_batch(&queries, &[t0], &mut scores)?;
 
     let mut default = LikelihoodOptions::default();
     let start = Instant::now();
@@ -199,7 +199,7 @@ fn main() -> Result<()> {
 
     // The prior: p_T must be uniform at the ODE end points.
     let mut end = vec![0.0; rows];
-    mixture.log_prob_batch(&fine.final_points, t1, &mut end)?;
+    mixture.log_prob_batch(&fine.final_points, &[t1], &mut end)?;
     let prior = -sphere.log_volume();
     let worst = end.iter().map(|l| (l - prior).abs()).fold(0.0, f64::max);
     println!("prior check: max |log p_T(x(T)) − (−ln 4π)| = {worst:.1e} at the {rows} end points");

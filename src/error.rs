@@ -30,7 +30,7 @@ pub enum Error {
     },
     /// A point is not on the manifold to within the tolerance.
     NotOnManifold {
-        /// Manifold name, e.g. `Sphere(2)`.
+        /// The manifold ([`crate::manifold::ManifoldSpec`] text), e.g. `sphere:2`.
         manifold: String,
         /// Which constraint failed and by how much.
         detail: String,

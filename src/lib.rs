@@ -1,21 +1,43 @@
 //! # riemannian-diffusion
 //!
-//! Score-based diffusion models on Riemannian symmetric spaces (tori, spheres,
-//! compact Lie groups), after De Bortoli et al. 2022 (RSGM) and Lou et al. 2023
-//! (Scaling Riemannian Diffusion Models).
+//! Score-based diffusion models on Riemannian symmetric spaces (tori, spheres, the compact Lie
+//! groups SO(n), SU(n), U(n) and their products), after De Bortoli et al. 2022 (RSGM) and
+//! Lou et al. 2023 (Scaling Riemannian Diffusion Models).
 //!
-//! ## Conventions (binding, see [`crate::conventions`])
-//! - **Time** `t` is Brownian-motion time: `∂_t p = ½ Δ p`; in flat space `p_t = N(x₀, t I)`.
-//!   A noise schedule maps diffusion time `s ∈ [0, 1]` to `t = σ(s)²`.
-//! - **Densities** are with respect to the Riemannian volume (they integrate to 1).
-//! - **Scores** are Riemannian gradients of `log p` w.r.t. the second argument, as
-//!   tangent vectors in ambient coordinates.
-//! - **Points**: `Torus(d)` stores `d` angles in `[0, 2π)`; `Sphere(d)` stores a unit
-//!   vector of `R^{d+1}`. A batch is a row-major buffer, one point per row.
+//! The conventions every API depends on — Brownian time `t` (`∂_t p = ½ Δ p`), metrics and
+//! volumes, densities with respect to the Riemannian volume, scores as Riemannian gradients,
+//! the point layout — are stated with their formulas in [`conventions`].
+//!
+//! ```
+//! use riemannian_diffusion::manifold::ManifoldSpec;
+//! use riemannian_diffusion::registry;
+//!
+//! // A manifold by its typed identity (here a product), its exact kernel and sampler.
+//! let spec: ManifoldSpec = "so:3*sphere:2".parse()?;
+//! let manifold = registry::builtin().manifold(&spec)?;
+//! let kernel = registry::auto_kernel(manifold.as_ref())?;
+//! let sampler = registry::auto_sampler(manifold.as_ref())?;
+//! let x0 = [1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 1.0];
+//! let mut x = [0.0; 12];
+//! sampler.sample_batch(&x0, &[0.1], 7, &mut x)?; // x ~ p_0.1(x0, ·), exactly
+//! let mut score = [0.0; 12];
+//! let evaluation = kernel.score(&x0, &x, 0.1, &mut score)?;
+//! assert!(evaluation.log_prob.is_finite());
+//! # Ok::<(), riemannian_diffusion::Error>(())
+//! ```
+//!
+//! ## Features
+//! - `cli` (default): the `rdiff` binary (argument parsing, progress bars); implies `plot`.
+//! - `plot` (default): PNG density maps (the `plot` module).
+//! - `testing`: the generic law suite users can run on their own manifolds.
+//!
+//! `cargo build --no-default-features` builds the library with only its numerical
+//! dependencies (faer, num-complex, rayon, rand, rand_xoshiro, statrs).
 //!
 //! ## Layers (lower never imports higher)
-//! `error`, `random`, `fast_math` → `linalg`, `autodiff` → `manifold` → `heat_kernel`, `ode` →
-//! `sampling`, `schedule` → `score`, `nn` → `train`, `likelihood`, `generation` → `data`, `plot` → CLI.
+//! `error`, `random`, `fast_math` → `linalg`, `autodiff`, `lie` → `manifold` → `heat_kernel`,
+//! `ode` → `sampling`, `schedule` → `registry` → `score`, `mixture`, `nn` → `train`,
+//! `likelihood`, `generation` → `data`, `plot` → the CLI.
 
 #![warn(missing_docs)]
 

@@ -280,18 +280,18 @@ mod tests {
             m.sample_uniform(&mut rng, r);
         }
         let mut exact = vec![0.0; rows];
-        mix.divergence_batch(&x, t, &mut exact).unwrap();
+        mix.divergence_batch(&x, &[t], &mut exact).unwrap();
         struct Generic<'a>(&'a HeatKernelMixture);
         impl ScoreField for Generic<'_> {
             fn manifold(&self) -> &dyn Manifold {
                 self.0.manifold()
             }
-            fn score_batch(&self, x: &[f64], t: f64, out: &mut [f64]) -> Result<()> {
+            fn score_batch(&self, x: &[f64], t: &[f64], out: &mut [f64]) -> Result<()> {
                 self.0.score_batch(x, t, out)
             }
         }
         let mut fd = vec![0.0; rows];
-        Generic(mix).divergence_batch(&x, t, &mut fd).unwrap();
+        Generic(mix).divergence_batch(&x, &[t], &mut fd).unwrap();
         for (a, b) in exact.iter().zip(&fd) {
             // The generic central difference (h = 1e-4) is accurate to ~1e-7 relative here.
             assert!(
@@ -329,6 +329,6 @@ mod tests {
         assert!(mix.divergence(&[1.0, 0.0, 0.0], f64::NAN).is_err());
         assert!(mix.log_prob(&[2.0, 0.0, 0.0], 1.0).is_err());
         let mut out = vec![0.0; 2];
-        assert!(mix.score_batch(&[1.0, 0.0, 0.0], 1.0, &mut out).is_err());
+        assert!(mix.score_batch(&[1.0, 0.0, 0.0], &[1.0], &mut out).is_err());
     }
 }

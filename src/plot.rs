@@ -637,8 +637,10 @@ mod tests {
             height: 90,
             ..MapOptions::default()
         };
-        let mut image = sphere_density_map(|x| target.log_density(x), &o).unwrap();
-        image.overlay_sphere_points(&target.sample(20, 1), 1.0, [255, 255, 255]);
+        let mut image = sphere_density_map(|x| target.log_prob(x), &o).unwrap();
+        let mut points = vec![0.0; 20 * 3];
+        target.sample_batch(1, &mut points).unwrap();
+        image.overlay_sphere_points(&points, 1.0, [255, 255, 255]);
         let path = temp_path("sphere");
         image.write_png(&path).unwrap();
         let (w, h, colour, bytes) = decode(&path);
@@ -660,13 +662,18 @@ mod tests {
             height: 48,
             ..MapOptions::default()
         };
-        let mut image = torus_density_map(|x| target.log_density(x), &o).unwrap();
-        image.overlay_torus_points(&target.sample(10, 2), 1.0, [255, 0, 0]);
+        let mut image = torus_density_map(|x| target.log_prob(x), &o).unwrap();
+        let mut points = vec![0.0; 10 * 2];
+        target.sample_batch(2, &mut points).unwrap();
+        image.overlay_torus_points(&points, 1.0, [255, 0, 0]);
         let path = temp_path("torus");
         image.write_png(&path).unwrap();
         assert_eq!(decode(&path).0, 64);
         assert_eq!(decode(&path).1, 48);
-        let points = crate::data::targets::builtin_vmf_mixture().sample(5000, 3);
+        let mut points = vec![0.0; 5000 * 3];
+        crate::data::targets::builtin_vmf_mixture()
+            .sample_batch(3, &mut points)
+            .unwrap();
         let hist = sphere_histogram(
             &points,
             &MapOptions {

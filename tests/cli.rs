@@ -201,13 +201,14 @@ fn parse_nll(line_prefix: &str, stdout: &str) -> f64 {
 fn tiny_train_eval_sample_round_trip() {
     let dir = TempDir::new();
     let checkpoint = dir.path("model.ckpt");
+    // Small but trained: 400 steps of a 2×32 network take well under a second.
     let tiny = [
         "--steps",
-        "20",
+        "400",
         "--batch-size",
-        "16",
+        "64",
         "--width",
-        "8",
+        "32",
         "--depth",
         "2",
         "--quiet",
@@ -217,7 +218,7 @@ fn tiny_train_eval_sample_round_trip() {
         "--dataset",
         "vmf-mixture",
         "--synthetic-size",
-        "200",
+        "2000",
         "--out",
         &checkpoint,
     ];
@@ -235,7 +236,7 @@ fn tiny_train_eval_sample_round_trip() {
         "--checkpoint",
         &checkpoint,
         "--max-points",
-        "8",
+        "32",
         "--tolerance",
         "1e-3",
         "--quiet",
@@ -248,9 +249,13 @@ fn tiny_train_eval_sample_round_trip() {
     let stdout = text(&output.stdout);
     let model = parse_nll("vmf-mixture/test: NLL", &stdout);
     let exact = parse_nll("vmf-mixture/test: exact NLL", &stdout);
-    // An untrained-ish model is close to uniform: NLL near ln(4π) = 2.53, certainly within (−5, 10).
+    // The trained model must beat the uniform density (NLL ln 4π = 2.531 on any points).
+    // Measured with this recipe for seeds 0–3: model NLL 1.52, 2.16, 1.64, 2.00 against exact
+    // 0.76, 1.41, 0.63, 0.97 on the same 32 points (the default seed is 0). An untrained
+    // network is not close to uniform (its score P y/σ is large and random at σ = 0.01: NLL
+    // 3–13 after 20 steps), so this checks that training and evaluation both work.
     assert!(
-        model.is_finite() && model > -5.0 && model < 10.0,
+        model.is_finite() && model < (4.0 * std::f64::consts::PI).ln(),
         "{stdout}"
     );
     assert!(exact.is_finite() && exact < 2.6, "{stdout}");
@@ -515,7 +520,7 @@ fn tiny_so3_train_eval_sample_round_trip() {
         );
         let stderr = text(&output.stderr);
         assert!(
-            stderr.contains("SO(3)") && stderr.contains(&format!("loss {loss}")),
+            stderr.contains("so:3") && stderr.contains(&format!("loss {loss}")),
             "{stderr}"
         );
     }

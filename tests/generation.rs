@@ -1,10 +1,10 @@
 //! Reverse probability-flow ODE sampling (`riemannian_diffusion::generation`).
 
 use riemannian_diffusion::generation::{generate, GenerationOptions};
-use riemannian_diffusion::heat_kernel::auto_kernel;
 use riemannian_diffusion::manifold::Sphere;
 use riemannian_diffusion::mixture::HeatKernelMixture;
 use riemannian_diffusion::ode::OdeOptions;
+use riemannian_diffusion::registry::auto_kernel;
 use riemannian_diffusion::Error;
 
 fn point_mass_on_s2() -> (HeatKernelMixture, Vec<f64>) {
@@ -230,7 +230,12 @@ impl ScoreField for ScaledScore<'_> {
     fn manifold(&self) -> &dyn Manifold {
         self.0.manifold()
     }
-    fn score_batch(&self, x: &[f64], t: f64, out: &mut [f64]) -> riemannian_diffusion::Result<()> {
+    fn score_batch(
+        &self,
+        x: &[f64],
+        t: &[f64],
+        out: &mut [f64],
+    ) -> riemannian_diffusion::Result<()> {
         self.0.score_batch(x, t, out)?;
         out.iter_mut().for_each(|v| *v *= self.1);
         Ok(())

@@ -3,7 +3,9 @@
 //! invariance, symmetry and input-validation properties.
 
 use riemannian_diffusion::heat_kernel::{GroupHeatKernel, GroupMethod, HeatKernel};
-use riemannian_diffusion::manifold::{Manifold, SpecialOrthogonal, SpecialUnitary, Unitary};
+use riemannian_diffusion::manifold::{
+    CompactGroup, Manifold, ManifoldSpec, SpecialOrthogonal, SpecialUnitary, Unitary,
+};
 use riemannian_diffusion::random::rng_from_seed;
 
 struct Row {
@@ -400,7 +402,6 @@ fn varadhan_and_schwinger_dewitt_error_orders() {
 
 /// Torus element of `group` with coordinates `h` (SO(n): rotation blocks, U/SU: diagonal).
 fn torus_element(m: &dyn Manifold, h: &[f64]) -> Vec<f64> {
-    let name = m.name();
     if is_complex(m) {
         let n = h.len();
         let mut x = vec![0.0; 2 * n * n];
@@ -410,7 +411,7 @@ fn torus_element(m: &dyn Manifold, h: &[f64]) -> Vec<f64> {
         }
         x
     } else {
-        let n: usize = name[3..name.len() - 1].parse().unwrap();
+        let n = group_of(m).n();
         let mut x = vec![0.0; n * n];
         for i in 0..n {
             x[i * n + i] = 1.0;
@@ -439,15 +440,23 @@ fn all_groups() -> Vec<Box<dyn Manifold>> {
     ]
 }
 
+/// The compact group `m` is (its spec).
+fn group_of(m: &dyn Manifold) -> CompactGroup {
+    match m.spec() {
+        ManifoldSpec::Group(group) => group,
+        other => panic!("{other} is not a compact group"),
+    }
+}
+
 fn group_kernel(m: &dyn Manifold, method: GroupMethod) -> GroupHeatKernel {
-    let name = m.name();
-    let n: usize = name[name.find('(').unwrap() + 1..name.len() - 1]
-        .parse()
-        .unwrap();
-    match &name[..2] {
-        "SO" => GroupHeatKernel::new(SpecialOrthogonal::new(n).unwrap(), method),
-        "SU" => GroupHeatKernel::new(SpecialUnitary::new(n).unwrap(), method),
-        _ => GroupHeatKernel::new(Unitary::new(n).unwrap(), method),
+    match group_of(m) {
+        CompactGroup::SpecialOrthogonal(n) => {
+            GroupHeatKernel::new(SpecialOrthogonal::new(n).unwrap(), method)
+        }
+        CompactGroup::SpecialUnitary(n) => {
+            GroupHeatKernel::new(SpecialUnitary::new(n).unwrap(), method)
+        }
+        CompactGroup::Unitary(n) => GroupHeatKernel::new(Unitary::new(n).unwrap(), method),
     }
     .unwrap()
 }
@@ -456,10 +465,11 @@ fn group_kernel(m: &dyn Manifold, method: GroupMethod) -> GroupHeatKernel {
 /// the cut locus (−I type), a centre element (SU(n)), a generic point.
 fn special_points(m: &dyn Manifold) -> Vec<Vec<f64>> {
     use std::f64::consts::PI;
-    let name = m.name();
-    match name.as_str() {
-        "SO(3)" => vec![vec![0.0], vec![1e-7], vec![PI], vec![PI - 1e-9], vec![2.0]],
-        "SO(4)" => vec![
+    match group_of(m) {
+        CompactGroup::SpecialOrthogonal(3) => {
+            vec![vec![0.0], vec![1e-7], vec![PI], vec![PI - 1e-9], vec![2.0]]
+        }
+        CompactGroup::SpecialOrthogonal(4) => vec![
             vec![0.0, 0.0],
             vec![1e-7, 0.0],
             vec![0.7, 0.7],
@@ -467,7 +477,7 @@ fn special_points(m: &dyn Manifold) -> Vec<Vec<f64>> {
             vec![PI, 0.0],
             vec![2.0, -1.0],
         ],
-        "SO(5)" => vec![
+        CompactGroup::SpecialOrthogonal(5) => vec![
             vec![0.0, 0.0],
             vec![1e-7, 1e-7],
             vec![0.7, 0.7],
@@ -475,13 +485,13 @@ fn special_points(m: &dyn Manifold) -> Vec<Vec<f64>> {
             vec![PI, 0.0],
             vec![2.0, -1.0],
         ],
-        "SU(2)" => vec![
+        CompactGroup::SpecialUnitary(2) => vec![
             vec![0.0, 0.0],
             vec![1e-7, -1e-7],
             vec![PI, -PI],
             vec![2.0, -2.0],
         ],
-        "SU(3)" => vec![
+        CompactGroup::SpecialUnitary(3) => vec![
             vec![0.0, 0.0, 0.0],
             vec![1e-7, -1e-7, 0.0],
             vec![0.7, 0.7, -1.4],
@@ -489,7 +499,7 @@ fn special_points(m: &dyn Manifold) -> Vec<Vec<f64>> {
             vec![2.0 * PI / 3.0, 2.0 * PI / 3.0, -4.0 * PI / 3.0],
             vec![2.0, 1.0, -3.0],
         ],
-        "SU(4)" => vec![
+        CompactGroup::SpecialUnitary(4) => vec![
             vec![0.0; 4],
             vec![1e-7, -1e-7, 0.0, 0.0],
             vec![0.7, 0.7, -0.7, -0.7],
@@ -497,7 +507,7 @@ fn special_points(m: &dyn Manifold) -> Vec<Vec<f64>> {
             vec![PI / 2.0, PI / 2.0, PI / 2.0, -1.5 * PI],
             vec![2.0, 1.0, -0.5, -2.5],
         ],
-        "U(2)" => vec![
+        CompactGroup::Unitary(2) => vec![
             vec![0.0, 0.0],
             vec![1e-7, 0.0],
             vec![PI, PI],
@@ -533,13 +543,13 @@ fn auto_is_finite_from_t_1e_minus_8_to_1e4() {
                         Ok(e) => assert!(
                             e.log_prob.is_finite() && s.iter().all(|v| v.is_finite()),
                             "{} {method:?} t={t} h={h:?}",
-                            m.name()
+                            m.spec()
                         ),
                         Err(err) => assert!(
                             method == GroupMethod::SchwingerDeWitt
                                 && err.to_string().contains("cut locus"),
                             "{} {method:?} t={t} h={h:?}: {err}",
-                            m.name()
+                            m.spec()
                         ),
                     }
                 }
@@ -554,11 +564,11 @@ fn auto_is_finite_from_t_1e_minus_8_to_1e4() {
                 let mut s = vec![0.0; n];
                 let e = k
                     .score(&identity, &x, t, &mut s)
-                    .unwrap_or_else(|err| panic!("{} t={t} h={h:?}: {err}", m.name()));
+                    .unwrap_or_else(|err| panic!("{} t={t} h={h:?}: {err}", m.spec()));
                 assert!(
                     e.log_prob.is_finite() && s.iter().all(|v| v.is_finite()),
                     "{} t={t} h={h:?}: {} {s:?}",
-                    m.name(),
+                    m.spec(),
                     e.log_prob
                 );
             }
@@ -599,7 +609,7 @@ fn auto_score_matches_central_differences_at_random_points() {
                 assert!(
                     (fd - analytic).abs() < 1e-8 * analytic.abs().max(1.0),
                     "{} t={t} direction {i}: fd {fd} vs score {analytic}",
-                    m.name()
+                    m.spec()
                 );
             }
         }
@@ -651,7 +661,7 @@ fn auto_timing_report() {
                 (a, b)
             })
             .collect();
-        let mut line = format!("{:6}", m.name());
+        let mut line = format!("{:6}", m.spec());
         for t in [1e-3, 1e-2, 0.1, 1.0, 10.0] {
             let mut s = vec![0.0; n];
             let start = std::time::Instant::now();
@@ -671,8 +681,8 @@ fn auto_timing_report() {
         println!("{line}");
         // Torus level (no eigen-decomposition / score assembly): torus_log_prob at h.
         let r = k.root_system().torus_dim();
-        let special = m.name().starts_with("SU");
-        let mut line = format!("{:6} torus", m.name());
+        let special = matches!(group_of(m.as_ref()), CompactGroup::SpecialUnitary(_));
+        let mut line = format!("{:6} torus", m.spec());
         for t in [1e-3, 1e-2, 0.1, 1.0, 10.0] {
             let hs: Vec<Vec<f64>> = (0..64)
                 .map(|i| {
@@ -709,12 +719,12 @@ fn groups() -> Vec<Box<dyn Manifold>> {
 }
 
 fn kernel_for(m: &dyn Manifold, method: GroupMethod) -> GroupHeatKernel {
-    match m.name().as_str() {
-        "SO(3)" => kernel("so3", method),
-        "SO(4)" => kernel("so4", method),
-        "SU(3)" => kernel("su3", method),
-        "U(2)" => kernel("u2", method),
-        other => panic!("{other}"),
+    match group_of(m) {
+        CompactGroup::SpecialOrthogonal(3) => kernel("so3", method),
+        CompactGroup::SpecialOrthogonal(4) => kernel("so4", method),
+        CompactGroup::SpecialUnitary(3) => kernel("su3", method),
+        CompactGroup::Unitary(2) => kernel("u2", method),
+        other => panic!("{other:?}"),
     }
 }
 
@@ -739,7 +749,7 @@ fn symmetry_and_score_by_finite_differences_at_random_points() {
                 assert!(
                     (a - b).abs() < 1e-12 * (1.0 + a.abs()),
                     "{}: {a} vs {b}",
-                    m.name()
+                    m.spec()
                 );
                 // Score vs central differences along geodesics exp_x(s e_i).
                 let mut score = vec![0.0; n];
@@ -762,7 +772,7 @@ fn symmetry_and_score_by_finite_differences_at_random_points() {
                     assert!(
                         (fd - analytic).abs() < 1e-6,
                         "{} {method:?} direction {i}: fd {fd} vs score {analytic}",
-                        m.name()
+                        m.spec()
                     );
                 }
             }
@@ -790,7 +800,7 @@ fn conjugation_invariance() {
         assert!(
             (a - b).abs() < 1e-11 * (1.0 + a.abs()),
             "{}: {a} vs {b}",
-            m.name()
+            m.spec()
         );
         // Conjugation invariance with x0 = I (formed as c·c⁻¹): p(I, y) = p(I, c y c⁻¹).
         let ci = inverse(m.as_ref(), &c);
@@ -801,13 +811,13 @@ fn conjugation_invariance() {
         assert!(
             (p1 - p2).abs() < 1e-11 * (1.0 + p1.abs()),
             "{}: {p1} vs {p2}",
-            m.name()
+            m.spec()
         );
     }
 }
 
 fn is_complex(m: &dyn Manifold) -> bool {
-    m.name().contains('U')
+    group_of(m).is_complex()
 }
 
 fn multiply(m: &dyn Manifold, a: &[f64], b: &[f64]) -> Vec<f64> {
@@ -965,7 +975,7 @@ fn path_sum_is_smooth_through_wall_intersections() {
                 assert!(
                     diff <= allowed,
                     "{} t={t} δ={delta}: slope {s:?} vs {reference:?} (allowed {allowed:e})",
-                    m.name()
+                    m.spec()
                 );
                 let even = g(delta)
                     .iter()
@@ -976,7 +986,7 @@ fn path_sum_is_smooth_through_wall_intersections() {
                 assert!(
                     even <= allowed_even,
                     "{} t={t} δ={delta}: even part {even:e} (allowed {allowed_even:e})",
-                    m.name()
+                    m.spec()
                 );
             }
         }
@@ -1005,7 +1015,7 @@ fn paths_and_characters_agree_on_higher_rank_groups() {
         let paths = group_kernel(m.as_ref(), GroupMethod::SumOverPaths);
         let chars = group_kernel(m.as_ref(), GroupMethod::CharacterExpansion);
         let r = paths.root_system().torus_dim();
-        let special = m.name().starts_with("SU");
+        let special = matches!(group_of(m.as_ref()), CompactGroup::SpecialUnitary(_));
         let base: Vec<f64> = (0..r).map(|j| 0.61 - 0.37 * j as f64).collect();
         let mut points = vec![base.clone()];
         for offset in [0.0, 1e-9] {
@@ -1034,7 +1044,7 @@ fn paths_and_characters_agree_on_higher_rank_groups() {
                 assert!(
                     dl < 1e-11 && dg < 1e-9,
                     "{} t={t} h={h:?}: dlogp {dl:e}, dgrad {dg:e} (path terms {terms})",
-                    m.name()
+                    m.spec()
                 );
             }
         }

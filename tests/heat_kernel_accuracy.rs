@@ -11,10 +11,11 @@
 //! Measured maxima are printed by the tests and quoted in `heat_kernel::sphere`.
 
 use riemannian_diffusion::heat_kernel::{
-    auto_kernel, HeatKernel, SphereHeatKernel, SphereMethod, TorusHeatKernel, TorusMethod,
+    HeatKernel, SphereHeatKernel, SphereMethod, TorusHeatKernel, TorusMethod,
 };
 use riemannian_diffusion::manifold::{Manifold, Sphere, Torus};
 use riemannian_diffusion::random::rng_from_seed;
+use riemannian_diffusion::registry::auto_kernel;
 use std::collections::BTreeMap;
 use std::f64::consts::{PI, TAU};
 

@@ -28,12 +28,12 @@ use riemannian_diffusion::heat_kernel::{
     GroupHeatKernel, GroupMethod, SphereHeatKernel, SphereMethod,
 };
 use riemannian_diffusion::manifold::{
-    Manifold, Product, SpecialOrthogonal, SpecialUnitary, Sphere, Torus, Unitary,
+    CompactGroup, Manifold, ManifoldSpec, Product, SpecialOrthogonal, SpecialUnitary, Sphere,
+    Torus, Unitary,
 };
 use riemannian_diffusion::random::{rng_from_seed, uniform};
-use riemannian_diffusion::sampling::{
-    auto_sampler, HeatKernelSampler, SphereAutoSampler, SphereFlowSampler,
-};
+use riemannian_diffusion::registry::auto_sampler;
+use riemannian_diffusion::sampling::{HeatKernelSampler, SphereAutoSampler, SphereFlowSampler};
 use std::f64::consts::{PI, TAU};
 use std::sync::Arc;
 
@@ -276,10 +276,13 @@ fn su2_angle_ks() {
 /// KS of one uniformly chosen eigen-angle (`U(2)`, `SU(3)`: principal, in `(−π, π]`) or
 /// rotation angle (`SO(4)`: `|φ_j|` in `[0, π]`) against the integrated torus marginal.
 fn rank2_marginal_ks(manifold: &dyn Manifold, kernel: &GroupHeatKernel, t: f64, seed: u64) {
-    let name = manifold.name();
+    let name = manifold.spec();
     let (x0, xs) = draw(manifold, t, 4000, seed);
     let mut pick = rng_from_seed(seed + 1);
-    let so = name.starts_with("SO");
+    let so = matches!(
+        name,
+        ManifoldSpec::Group(CompactGroup::SpecialOrthogonal(_))
+    );
     let n = if so {
         4
     } else {
@@ -399,7 +402,7 @@ fn fundamental_character_moments() {
                 })
                 .collect();
             let exact = dim * (-casimir * t / 2.0).exp();
-            let z = mean_and_z(&format!("{} E[Re tr g] t = {t}", m.name()), &traces, exact);
+            let z = mean_and_z(&format!("{} E[Re tr g] t = {t}", m.spec()), &traces, exact);
             assert!(z.abs() < Z_CRIT, "z = {z}");
             if t == 0.5 && g == 0 {
                 let wrong = dim * (-casimir * 1.1 * t / 2.0).exp();
@@ -620,7 +623,7 @@ fn throughput() {
             let n = 512;
             draw(m.as_ref(), t, n, 1);
             let rate = n as f64 / start.elapsed().as_secs_f64();
-            println!("{} t = {t}: {rate:.0} samples/s", m.name());
+            println!("{} t = {t}: {rate:.0} samples/s", m.spec());
         }
     }
 }

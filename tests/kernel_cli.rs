@@ -319,7 +319,7 @@ fn points_off_the_manifold_are_reported_with_the_line() {
     assert!(
         stderr.contains("<stdin>:2:")
             && stderr.contains("x (fields 4–6)")
-            && stderr.contains("Sphere(2)"),
+            && stderr.contains("sphere:2"),
         "{stderr}"
     );
     assert_eq!(text(&output.stdout).lines().count(), 2);

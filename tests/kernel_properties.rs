@@ -103,7 +103,7 @@ impl Space {
 }
 
 fn group_auto(
-    group: impl Into<riemannian_diffusion::heat_kernel::CompactLieGroup>,
+    group: impl Into<riemannian_diffusion::manifold::CompactGroup>,
 ) -> Box<dyn HeatKernel> {
     Box::new(GroupHeatKernel::new(group, GroupMethod::Auto).unwrap())
 }

@@ -12,7 +12,8 @@ use quickcheck::{quickcheck, TestResult};
 use riemannian_diffusion::error::Error;
 use riemannian_diffusion::linalg::{expm_real_into, rodrigues};
 use riemannian_diffusion::manifold::{
-    check_batch, Manifold, Product, SpecialOrthogonal, SpecialUnitary, Unitary,
+    check_batch, CompactGroup, Manifold, ManifoldSpec, Product, SpecialOrthogonal, SpecialUnitary,
+    Unitary,
 };
 use riemannian_diffusion::random::{rng_from_seed, standard_normal, uniform, Rng};
 use std::f64::consts::PI;
@@ -91,7 +92,7 @@ quickcheck! {
             // within the injectivity radius for all groups and metrics here.
             let (e_log, e_dist, on) = round_trip(m.as_ref(), &mut rng, 3.0);
             if e_log > TOL || e_dist > TOL || !on {
-                return TestResult::error(format!("{}: log err {e_log:e}, dist err {e_dist:e}, on {on}", m.name()));
+                return TestResult::error(format!("{}: log err {e_log:e}, dist err {e_dist:e}, on {on}", m.spec()));
             }
         }
         TestResult::passed()
@@ -109,7 +110,7 @@ quickcheck! {
             let residual: Vec<f64> = v.iter().zip(&p).map(|(a, b)| a - b).collect();
             let orth = m.inner(&x, &residual, &p).abs();
             if max_abs_diff(&p, &pp) > TOL || orth > TOL {
-                return TestResult::error(format!("{}: idempotence {:e}, orthogonality {orth:e}", m.name(), max_abs_diff(&p, &pp)));
+                return TestResult::error(format!("{}: idempotence {:e}, orthogonality {orth:e}", m.spec(), max_abs_diff(&p, &pp)));
             }
         }
         TestResult::passed()
@@ -127,13 +128,13 @@ quickcheck! {
                 let ei = &basis[i * n..(i + 1) * n];
                 m.project_tangent(&x, ei, &mut projected);
                 if max_abs_diff(ei, &projected) > TOL {
-                    return TestResult::error(format!("{}: basis vector {i} not tangent", m.name()));
+                    return TestResult::error(format!("{}: basis vector {i} not tangent", m.spec()));
                 }
                 for j in 0..d {
                     let g = m.inner(&x, ei, &basis[j * n..(j + 1) * n]);
                     let expected = if i == j { 1.0 } else { 0.0 };
                     if (g - expected).abs() > TOL {
-                        return TestResult::error(format!("{}: <e{i}, e{j}> = {g}", m.name()));
+                        return TestResult::error(format!("{}: <e{i}, e{j}> = {g}", m.spec()));
                     }
                 }
             }
@@ -169,7 +170,7 @@ quickcheck! {
                 || max_abs_diff(&back, &y) > 1e-10 {
                 return TestResult::error(format!(
                     "{}: d(x,y) {dxy}, d(y,x) {dyx}, |log| {norm}, exp(log) err {:e}, d(x,x) {}",
-                    m.name(), max_abs_diff(&back, &y), m.distance(&x, &x)));
+                    m.spec(), max_abs_diff(&back, &y), m.distance(&x, &x)));
             }
         }
         TestResult::passed()
@@ -185,7 +186,7 @@ quickcheck! {
             m.project_point(&noisy, &mut p);
             m.project_point(&p, &mut pp);
             if m.check_point(&p, TOL).is_err() || max_abs_diff(&p, &pp) > TOL || max_abs_diff(&p, &x) > 1e-2 {
-                return TestResult::error(format!("{}: projection failed", m.name()));
+                return TestResult::error(format!("{}: projection failed", m.spec()));
             }
         }
         TestResult::passed()
@@ -202,18 +203,18 @@ fn measured_round_trip_errors() {
         let (mut e_log, mut e_dist) = (0.0f64, 0.0f64);
         for _ in 0..200 {
             let (a, b, on) = round_trip(m.as_ref(), &mut rng, 3.1);
-            assert!(on, "{}", m.name());
+            assert!(on, "{}", m.spec());
             e_log = e_log.max(a);
             e_dist = e_dist.max(b);
         }
         println!(
             "{:>16}: max |log∘exp − id| = {e_log:.1e}, max |d − |v|| = {e_dist:.1e}",
-            m.name()
+            m.spec()
         );
         assert!(
             e_log < TOL && e_dist < TOL,
             "{}: {e_log:e} {e_dist:e}",
-            m.name()
+            m.spec()
         );
     }
 }
@@ -245,7 +246,7 @@ fn log_volumes_match_closed_forms() {
         assert!(
             (m.log_volume() - volume.ln()).abs() < 1e-13,
             "{}: {} vs {}",
-            m.name(),
+            m.spec(),
             m.log_volume(),
             volume.ln()
         );
@@ -483,7 +484,7 @@ fn haar_sampling_moments() {
             assert!(
                 (mean - expected).abs() < 5.0 * se,
                 "{}: E[{what}] = {mean} ± {se}, expected {expected}",
-                m.name()
+                m.spec()
             );
         }
     }
@@ -492,7 +493,9 @@ fn haar_sampling_moments() {
 #[test]
 fn product_names_dims_and_blocks() {
     let p = Product::power(Arc::new(SpecialUnitary::new(3).unwrap()), 4).unwrap();
-    assert_eq!(p.name(), "SU(3)^4");
+    let su3 = ManifoldSpec::Group(CompactGroup::SpecialUnitary(3));
+    assert_eq!(p.spec(), su3.power(4).unwrap());
+    assert_eq!(p.spec().to_string(), "su:3^4");
     assert_eq!(p.dim(), 32);
     assert_eq!(p.ambient_dim(), 72);
     let mixed = Product::new(vec![
@@ -500,7 +503,14 @@ fn product_names_dims_and_blocks() {
         Arc::new(Unitary::new(1).unwrap()),
     ])
     .unwrap();
-    assert_eq!(mixed.name(), "SO(3) × U(1)");
+    assert_eq!(
+        mixed.spec(),
+        ManifoldSpec::Product(vec![
+            ManifoldSpec::Group(CompactGroup::SpecialOrthogonal(3)),
+            ManifoldSpec::Group(CompactGroup::Unitary(1)),
+        ])
+    );
+    assert_eq!(mixed.spec().to_string(), "so:3*u:1");
     assert!(Product::new(vec![]).is_err());
     assert!(Product::power(Arc::new(Unitary::new(1).unwrap()), 0).is_err());
     let mut bad = vec![0.0; 11];

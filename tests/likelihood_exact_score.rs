@@ -91,9 +91,9 @@ fn compare(mix: &HeatKernelMixture, t0: f64, t1: f64, tol: f64, seed: u64) {
     let elapsed = start.elapsed();
     let rows = q.len() / n;
     let mut exact = vec![0.0; rows];
-    mix.log_prob_batch(&q, t0, &mut exact).unwrap();
+    mix.log_prob_batch(&q, &[t0], &mut exact).unwrap();
     let mut score = vec![0.0; rows * n];
-    mix.score_batch(&q, t0, &mut score).unwrap();
+    mix.score_batch(&q, &[t0], &mut score).unwrap();
     let mut errors = Vec::new();
     for k in 0..rows {
         let (a, b) = (report.log_likelihood[k], exact[k]);
@@ -116,7 +116,7 @@ fn compare(mix: &HeatKernelMixture, t0: f64, t1: f64, tol: f64, seed: u64) {
     }
     println!(
         "{} t0 = {t0}, T = {t1}, rtol = atol = {tol:e}: PF-ODE − exact = {errors:?}, exact log p = {exact:.2?}, {:?}, {elapsed:?}",
-        m.name(),
+        m.spec(),
         report.stats
     );
     assert_uniform_at(mix, &report.final_points, t1);

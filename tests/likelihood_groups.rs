@@ -21,7 +21,7 @@
 //! volume `Vol G = Vol T ∏_{α>0} 2π/⟨α, ρ⟩` (two independent formulas), which is the prior
 //! term `−log Vol G` of the likelihood.
 
-use riemannian_diffusion::heat_kernel::{auto_kernel, HeatKernel, KernelEvaluation};
+use riemannian_diffusion::heat_kernel::{HeatKernel, KernelEvaluation};
 use riemannian_diffusion::lie::RootSystem;
 use riemannian_diffusion::likelihood::{
     log_likelihood, Divergence, LikelihoodOptions, ProbeDistribution,
@@ -31,8 +31,10 @@ use riemannian_diffusion::manifold::{
 };
 use riemannian_diffusion::mixture::HeatKernelMixture;
 use riemannian_diffusion::random::rng_from_seed;
+use riemannian_diffusion::registry::auto_kernel;
 use riemannian_diffusion::score::ScoreField;
 use riemannian_diffusion::Result;
+use std::sync::Arc;
 use std::time::Instant;
 
 /// The identity matrix in the ambient coordinates of SO(n) (`real`) or SU(n)/U(n).
@@ -87,7 +89,7 @@ struct ProductKernel {
 }
 
 impl ProductKernel {
-    fn new(factors: Vec<Box<dyn Manifold>>) -> Self {
+    fn new(factors: Vec<Arc<dyn Manifold>>) -> Self {
         let kernels = factors
             .iter()
             .map(|f| auto_kernel(f.as_ref()).unwrap())
@@ -133,9 +135,9 @@ impl HeatKernel for ProductKernel {
 
 /// A mixture on `SO(3) × S²` (5 dimensions) with the product kernel.
 fn product_mixture() -> HeatKernelMixture {
-    let factors: Vec<Box<dyn Manifold>> = vec![
-        Box::new(SpecialOrthogonal::new(3).unwrap()),
-        Box::new(Sphere::new(2).unwrap()),
+    let factors: Vec<Arc<dyn Manifold>> = vec![
+        Arc::new(SpecialOrthogonal::new(3).unwrap()),
+        Arc::new(Sphere::new(2).unwrap()),
     ];
     let kernel = ProductKernel::new(factors);
     let mut origin = identity(3, true);
@@ -172,7 +174,7 @@ fn assert_uniform_at(mix: &HeatKernelMixture, x: &[f64], t: f64) {
         assert!(
             (lp + m.log_volume()).abs() < 1e-8,
             "{}: log p_T = {lp} vs −log Vol = {}",
-            m.name(),
+            m.spec(),
             -m.log_volume()
         );
     }
@@ -186,7 +188,7 @@ impl ScoreField for GenericDivergence<'_> {
     fn manifold(&self) -> &dyn Manifold {
         self.0.manifold()
     }
-    fn score_batch(&self, x: &[f64], t: f64, out: &mut [f64]) -> Result<()> {
+    fn score_batch(&self, x: &[f64], t: &[f64], out: &mut [f64]) -> Result<()> {
         self.0.score_batch(x, t, out)
     }
 }
@@ -210,9 +212,9 @@ fn compare(mix: &HeatKernelMixture, generic: bool, t0: f64, t1: f64, tol: f64, s
     let elapsed = start.elapsed();
     let rows = q.len() / n;
     let mut exact = vec![0.0; rows];
-    mix.log_prob_batch(&q, t0, &mut exact).unwrap();
+    mix.log_prob_batch(&q, &[t0], &mut exact).unwrap();
     let mut score = vec![0.0; rows * n];
-    mix.score_batch(&q, t0, &mut score).unwrap();
+    mix.score_batch(&q, &[t0], &mut score).unwrap();
     let mut errors = Vec::new();
     let mut worst: f64 = 0.0;
     for k in 0..rows {
@@ -226,20 +228,20 @@ fn compare(mix: &HeatKernelMixture, generic: bool, t0: f64, t1: f64, tol: f64, s
         assert!(
             (a - b).abs() < allowed,
             "{} point {k}: PF-ODE {a} vs exact {b} (|s| = {s_norm}, allowed {allowed:e})",
-            m.name()
+            m.spec()
         );
         if k < 2 * mix.len() {
             assert!(
                 (a - b).abs() < 10.0 * tol,
                 "{} point {k}: PF-ODE {a} vs exact {b}",
-                m.name()
+                m.spec()
             );
         }
     }
     println!(
         "{} ({} divergence) t0 = {t0}, T = {t1}, rtol = atol = {tol:e}: PF-ODE − exact = {errors:?}, \
          exact log p = {exact:.2?}, {:?}, {elapsed:?}",
-        m.name(),
+        m.spec(),
         if generic { "finite-difference" } else { "heat-equation" },
         report.stats
     );
@@ -291,10 +293,10 @@ fn check_divergence(mix: &HeatKernelMixture, t: f64, seed: u64) {
         m.sample_uniform(&mut rng, r);
     }
     let mut exact = vec![0.0; rows];
-    mix.divergence_batch(&x, t, &mut exact).unwrap();
+    mix.divergence_batch(&x, &[t], &mut exact).unwrap();
     let mut fd = vec![0.0; rows];
     GenericDivergence(mix)
-        .divergence_batch(&x, t, &mut fd)
+        .divergence_batch(&x, &[t], &mut fd)
         .unwrap();
     let worst = exact
         .iter()
@@ -303,11 +305,11 @@ fn check_divergence(mix: &HeatKernelMixture, t: f64, seed: u64) {
         .fold(0.0, f64::max);
     println!(
         "{} t = {t}: heat-equation vs finite-difference divergence, max rel. diff {worst:.1e}",
-        m.name()
+        m.spec()
     );
     // Central difference with h = 1e-4: truncation h²/6 |∂³s| ≲ 1e-8/t² relative for these
     // kernels, round-off ≈ 1e-16 |s| / h ≈ 1e-12 |s|; the heat-equation side ≈ 1e-11.
-    assert!(worst < 1e-6, "{}: {worst}", m.name());
+    assert!(worst < 1e-6, "{}: {worst}", m.spec());
 }
 
 #[test]
@@ -361,7 +363,7 @@ fn manifold_volumes_match_root_system_volumes() {
         assert!(
             (a - b).abs() < 1e-12 * (1.0 + a.abs()),
             "{}: log_volume {a} vs root-system {b}",
-            m.name()
+            m.spec()
         );
     }
 }
@@ -378,7 +380,7 @@ fn group_prior_is_minus_log_volume_at_large_t() {
         for _ in 0..5 {
             m.sample_uniform(&mut rng, &mut x);
             let lp = mix.log_prob(&x, t).unwrap();
-            assert!((lp + m.log_volume()).abs() < 1e-8, "{}: {lp}", m.name());
+            assert!((lp + m.log_volume()).abs() < 1e-8, "{}: {lp}", m.spec());
         }
     }
 }
@@ -405,7 +407,7 @@ fn hutchinson_is_unbiased(mix: &HeatKernelMixture, t1: f64, probe: ProbeDistribu
     let exact = mix.log_prob(&x, t0).unwrap();
     println!(
         "{} Hutchinson ({probe:?}): mean {mean} ± {se}, exact {exact}, z = {}, {:?}",
-        mix.manifold().name(),
+        mix.manifold().spec(),
         (mean - exact) / se,
         start.elapsed()
     );

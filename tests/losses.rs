@@ -89,7 +89,7 @@ impl<F: Fn(&[f64], &mut [f64]) + Send + Sync> ScoreField for GradientField<F> {
         self.manifold.as_ref()
     }
 
-    fn score_batch(&self, x: &[f64], _t: f64, out: &mut [f64]) -> Result<()> {
+    fn score_batch(&self, x: &[f64], _t: &[f64], out: &mut [f64]) -> Result<()> {
         let n = self.manifold.ambient_dim();
         for (xr, o) in x.chunks_exact(n).zip(out.chunks_exact_mut(n)) {
             (self.field)(xr, o);
@@ -127,7 +127,7 @@ fn sphere_divergence_of_height_gradient() {
     // 2. A constant-output network: P_x e₃ = grad f; exact divergence (t = 1, σ = 1).
     let net = constant_net(sphere.clone(), &[0.0, 0.0, 1.0]);
     let mut div = vec![0.0; rows];
-    net.divergence_batch(&points, 1.0, &mut div).unwrap();
+    net.divergence_batch(&points, &[1.0], &mut div).unwrap();
     let worst_net = div
         .iter()
         .zip(&expected)
@@ -135,10 +135,11 @@ fn sphere_divergence_of_height_gradient() {
         .fold(0.0, f64::max);
     assert!(worst_net < 1e-13, "network divergence error {worst_net:e}");
 
-    // ... and its ISM loss: mean (|grad f|² + 2 Δf) at σ = 1.
-    let sigmas = vec![1.0; rows];
+    // ... and its ISM loss: mean (|grad f|² + 2 Δf) at σ = 1 (t = σ² = 1).
+    let times = vec![1.0; rows];
     let mut grads = vec![0.0; net.param_count()];
-    let ism = ism_loss_and_gradient(&net, &mut DsmWorkspace::new(), &points, &sigmas, &mut grads);
+    let ism =
+        ism_loss_and_gradient(&net, &mut DsmWorkspace::new(), &points, &times, &mut grads).unwrap();
     let ism_expected = points
         .chunks_exact(3)
         .map(|x| 1.0 - x[2] * x[2] - 4.0 * x[2])
@@ -159,7 +160,9 @@ fn sphere_divergence_of_height_gradient() {
         },
     };
     let mut div = vec![0.0; rows];
-    analytic.divergence_batch(&points, 1.0, &mut div).unwrap();
+    analytic
+        .divergence_batch(&points, &[1.0], &mut div)
+        .unwrap();
     let worst_fd = div
         .iter()
         .zip(&expected)
@@ -256,7 +259,7 @@ fn so3_divergence_of_character_gradient() {
     let two_identity = [2.0, 0.0, 0.0, 0.0, 2.0, 0.0, 0.0, 0.0, 2.0];
     let net = constant_net(so3.clone(), &two_identity);
     let mut div = vec![0.0; rows];
-    net.divergence_batch(&points, 1.0, &mut div).unwrap();
+    net.divergence_batch(&points, &[1.0], &mut div).unwrap();
     let worst_net = div
         .iter()
         .zip(&expected)
@@ -264,10 +267,11 @@ fn so3_divergence_of_character_gradient() {
         .fold(0.0, f64::max);
     assert!(worst_net < 1e-13, "network divergence error {worst_net:e}");
 
-    // ... and the ISM loss at σ = 1: mean(|V|² + 2Δf), |V|² = ½|I − g²|²_F.
-    let sigmas = vec![1.0; rows];
+    // ... and the ISM loss at σ = 1 (t = σ² = 1): mean(|V|² + 2Δf), |V|² = ½|I − g²|²_F.
+    let times = vec![1.0; rows];
     let mut grads = vec![0.0; net.param_count()];
-    let ism = ism_loss_and_gradient(&net, &mut DsmWorkspace::new(), &points, &sigmas, &mut grads);
+    let ism =
+        ism_loss_and_gradient(&net, &mut DsmWorkspace::new(), &points, &times, &mut grads).unwrap();
     let mut ism_expected = 0.0;
     for (g, e) in points.chunks_exact(9).zip(&expected) {
         let mut v = [0.0; 9];
@@ -298,7 +302,9 @@ fn so3_divergence_of_character_gradient() {
         },
     };
     let mut div = vec![0.0; rows];
-    analytic.divergence_batch(&points, 1.0, &mut div).unwrap();
+    analytic
+        .divergence_batch(&points, &[1.0], &mut div)
+        .unwrap();
     let worst_fd = div
         .iter()
         .zip(&expected)
@@ -371,7 +377,7 @@ fn group_divergence_of_character_gradient_matches_casimir() {
         }
         let net = constant_net(manifold.clone(), &raw);
         let mut div = vec![0.0; 16];
-        net.divergence_batch(&points, 1.0, &mut div).unwrap();
+        net.divergence_batch(&points, &[1.0], &mut div).unwrap();
         let mut worst: f64 = 0.0;
         for (g, d) in points.chunks_exact(n_amb).zip(&div) {
             let f: f64 = diagonal.iter().map(|&j| g[j]).sum();
@@ -379,12 +385,12 @@ fn group_divergence_of_character_gradient_matches_casimir() {
         }
         eprintln!(
             "{}: Casimir {casimir:.6}, max |div grad Re tr + c Re tr| = {worst:.1e}",
-            manifold.name()
+            manifold.spec()
         );
         assert!(
             worst < 1e-12 * casimir * size as f64,
             "{}: {worst:e}",
-            manifold.name()
+            manifold.spec()
         );
     }
 }
@@ -417,19 +423,19 @@ fn network_outputs_are_tangent_on_groups_and_products() {
         let rows = 20;
         let points = uniform_points(manifold.as_ref(), rows, 4);
         let mut s = vec![0.0; rows * n];
-        net.score_batch(&points, 0.3, &mut s).unwrap();
+        net.score_batch(&points, &[0.3], &mut s).unwrap();
         let mut projected = vec![0.0; n];
         for (x, sr) in points.chunks_exact(n).zip(s.chunks_exact(n)) {
             manifold.project_tangent(x, sr, &mut projected);
             let norm = sr.iter().map(|v| v * v).sum::<f64>().sqrt();
-            assert!(norm > 1e-3, "{}: trivial output", manifold.name());
+            assert!(norm > 1e-3, "{}: trivial output", manifold.spec());
             let err = projected
                 .iter()
                 .zip(sr)
                 .map(|(a, b)| (a - b).powi(2))
                 .sum::<f64>()
                 .sqrt();
-            assert!(err <= 1e-12 * (1.0 + norm), "{}: {err:e}", manifold.name());
+            assert!(err <= 1e-12 * (1.0 + norm), "{}: {err:e}", manifold.spec());
         }
     }
 }
@@ -455,8 +461,8 @@ fn loss_names_round_trip_and_default() {
     .is_err());
 }
 
-/// Wall time of one training step per loss on S² at batch 512 with the default network
-/// (`ScoreNetConfig::for_manifold`: 4 hidden layers of width 256, SiLU), median of 10 steps
+/// Wall time of one training step per loss on S² at batch 512 with the former default network
+/// (`ScoreNetConfig::for_manifold` set to 4 hidden layers of width 256, SiLU), median of 10 steps
 /// after 2 warm-up steps. Prints only (timings are not asserted; speed claims belong in
 /// benches): `cargo test --release --test losses -- --ignored --nocapture`.
 #[test]
@@ -479,7 +485,9 @@ fn step_time_per_loss_on_s2() {
             probes: 2,
         },
     ] {
-        let config = ScoreNetConfig::for_manifold(sphere.as_ref());
+        let mut config = ScoreNetConfig::for_manifold(sphere.as_ref());
+        config.hidden_width = 256;
+        config.hidden_layers = 4;
         let net = ScoreNet::new(sphere.clone(), config, 1).unwrap();
         let options = TrainOptions {
             batch_size: 512,
@@ -543,9 +551,10 @@ fn ism_equals_dsm_minus_a_constant_in_expectation() {
                 constant += sigmas[r] * sigmas[r] * manifold.norm_squared(xr, tr);
             }
             constant /= rows as f64;
-            let dsm =
-                dsm_loss_and_gradient(&net, &mut workspace, &x, &sigmas, &targets, &mut grads);
-            let ism = ism_loss_and_gradient(&net, &mut workspace, &x, &sigmas, &mut grads);
+            let times: Vec<f64> = sigmas.iter().map(|s| s * s).collect();
+            let dsm = dsm_loss_and_gradient(&net, &mut workspace, &x, &times, &targets, &mut grads)
+                .unwrap();
+            let ism = ism_loss_and_gradient(&net, &mut workspace, &x, &times, &mut grads).unwrap();
             differences.push(ism - (dsm - constant));
         }
         let k = batches as f64;
@@ -554,12 +563,12 @@ fn ism_equals_dsm_minus_a_constant_in_expectation() {
         let standard_error = (var / k).sqrt();
         eprintln!(
             "{}: ISM − (DSM − C) = {mean:.4} ± {standard_error:.4}",
-            manifold.name()
+            manifold.spec()
         );
         assert!(
             mean.abs() < 4.5 * standard_error,
             "{}: {mean} ± {standard_error}",
-            manifold.name()
+            manifold.spec()
         );
     }
 }

@@ -2,12 +2,11 @@
 //! `ProductHeatKernelSampler`): the kernel of a Riemannian product is the product of the
 //! factors' kernels, and its Brownian motion is the tuple of independent factor motions.
 
-use riemannian_diffusion::heat_kernel::{auto_kernel, HeatKernel, ProductHeatKernel};
 use riemannian_diffusion::manifold::{
     Manifold, Product, SpecialOrthogonal, SpecialUnitary, Sphere,
 };
 use riemannian_diffusion::random::rng_from_seed;
-use riemannian_diffusion::sampling::auto_sampler;
+use riemannian_diffusion::registry::{auto_kernel, auto_sampler};
 use std::sync::Arc;
 
 fn so3_times_s2() -> Product {
@@ -56,7 +55,7 @@ fn product_score_matches_central_differences() {
         Arc::new(SpecialOrthogonal::new(3).unwrap()),
     ])
     .unwrap();
-    let kernel = ProductHeatKernel::auto(&product).unwrap();
+    let kernel = auto_kernel(&product).unwrap();
     let (n, d) = (product.ambient_dim(), product.dim());
     let mut rng = rng_from_seed(11);
     let (mut x0, mut x, mut basis) = (vec![0.0; n], vec![0.0; n], vec![0.0; d * n]);

@@ -59,15 +59,17 @@ fn evaluation_loss(
             )
             .unwrap();
     }
+    let times: Vec<f64> = sigmas.iter().map(|s| s * s).collect();
     let mut grads = vec![0.0; net.param_count()];
     dsm_loss_and_gradient(
         net,
         &mut DsmWorkspace::new(),
         &x,
-        &sigmas,
+        &times,
         &targets,
         &mut grads,
     )
+    .unwrap()
 }
 
 #[test]
@@ -252,6 +254,7 @@ fn trained_model_checkpoint_round_trip() {
     let options = TrainOptions {
         steps: 2,
         batch_size: 16,
+        sigma_min: 1e-3,
         ..TrainOptions::default()
     };
     let model = train(
@@ -276,8 +279,8 @@ fn trained_model_checkpoint_round_trip() {
     let restored = c.ema_network(sphere.clone()).unwrap();
     let x = [0.0, 0.6, 0.8];
     let (mut a, mut b) = ([0.0; 3], [0.0; 3]);
-    model.ema_network().score_batch(&x, 0.1, &mut a).unwrap();
-    restored.score_batch(&x, 0.1, &mut b).unwrap();
+    model.ema_network().score_batch(&x, &[0.1], &mut a).unwrap();
+    restored.score_batch(&x, &[0.1], &mut b).unwrap();
     assert_eq!(a, b);
     std::fs::remove_dir_all(&dir).unwrap();
 }
@@ -335,7 +338,7 @@ fn trainer_rejects_bad_input() {
 #[test]
 #[ignore]
 fn trained_network_approximates_the_kernel_score() {
-    use riemannian_diffusion::heat_kernel::auto_kernel;
+    use riemannian_diffusion::registry::auto_kernel;
     let sphere: Arc<dyn Manifold> = Arc::new(Sphere::new(2).unwrap());
     let data = vec![0.0, 0.0, 1.0];
     let noise = HeatKernelNoise::for_manifold(sphere.as_ref()).unwrap();
@@ -368,7 +371,7 @@ fn trained_network_approximates_the_kernel_score() {
                 .sample_with_score(&data, t, &mut rng, &mut x, &mut exact)
                 .unwrap();
             kernel.score(&data, &x, t, &mut exact).unwrap();
-            net.score_batch(&x, t, &mut learned).unwrap();
+            net.score_batch(&x, &[t], &mut learned).unwrap();
             err2 += (0..3).map(|j| (learned[j] - exact[j]).powi(2)).sum::<f64>();
             norm2 += exact.iter().map(|v| v * v).sum::<f64>();
         }

@@ -8,7 +8,8 @@ use riemannian_diffusion::train::Loss;
 use riemannian_diffusion::Error;
 use std::path::PathBuf;
 
-/// Score-based diffusion models on Riemannian manifolds (spheres, tori, SO(n), SU(n), U(n)).
+/// Score-based diffusion models on Riemannian manifolds (spheres, tori, SO(n), SU(n), U(n) and
+/// their products).
 ///
 /// Without a command, runs `demo`.
 #[derive(Debug, Parser)]

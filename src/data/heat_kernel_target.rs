@@ -118,9 +118,10 @@ mod tests {
                 .collect(),
         )
         .unwrap();
-        let xs = target.sample(20_000, 3);
+        let mut xs = vec![0.0; 20_000 * 2];
+        target.sample_batch(3, &mut xs).unwrap();
         for x in xs.chunks_exact(2).take(50) {
-            let (a, b) = (target.log_density(x), reference.log_density(x));
+            let (a, b) = (target.log_prob(x), reference.log_prob(x));
             assert!((a - b).abs() < 1e-10 * (1.0 + b.abs()), "{a} vs {b}");
         }
         // E[cos θ₁] = mean_i e^{−t/2} cos c_{i,1}; |cos| ≤ 1 so the standard error is ≤ 1/√n.
@@ -138,8 +139,10 @@ mod tests {
             su2.sample_uniform(&mut rng, c);
         }
         let target = HeatKernelMixtureTarget::new(&su2, centres, 0.2).unwrap();
-        let xs = target.sample(64, 2);
-        let lp = target.log_density_batch(&xs).unwrap();
+        let mut xs = vec![0.0; 64 * 8];
+        target.sample_batch(2, &mut xs).unwrap();
+        let mut lp = vec![0.0; 64];
+        target.log_prob_batch(&xs, &mut lp).unwrap();
         assert!(lp.iter().all(|v| v.is_finite()));
         assert!(HeatKernelMixtureTarget::new(&su2, vec![], 0.2).is_err());
         assert!(HeatKernelMixtureTarget::new(&su2, xs[..8].to_vec(), 0.0).is_err());

@@ -251,7 +251,8 @@ mod tests {
             }])
             .unwrap();
             let n = 50_000;
-            let xs = t.sample(n, seed as u64);
+            let mut xs = vec![0.0; n * 9];
+            t.sample_batch(seed as u64, &mut xs).unwrap();
             let cos: Vec<f64> = xs
                 .chunks_exact(9)
                 .map(|x| so3.distance(&mean, x).cos())

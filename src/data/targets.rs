@@ -417,6 +417,13 @@ mod tests {
     use crate::data::{log_bessel_i, log_vmf_normaliser, log_wrapped_normal_1d};
     use std::f64::consts::TAU;
 
+    /// `n` exact draws of `target` from `seed` ([`Target::sample_batch`]).
+    fn sample_n<T: Target + ?Sized>(target: &T, n: usize, seed: u64) -> Vec<f64> {
+        let mut xs = vec![0.0; n * target.manifold().ambient_dim()];
+        target.sample_batch(seed, &mut xs).unwrap();
+        xs
+    }
+
     /// Gauss–Legendre nodes and weights on [−1, 1] (Newton on P_n from Tricomi's initial guess).
     fn gauss_legendre(n: usize) -> (Vec<f64>, Vec<f64>) {
         let mut nodes = vec![0.0; n];
@@ -483,8 +490,8 @@ mod tests {
         let target = builtin_vmf_mixture();
         // GL × trapezoid converge geometrically for these entire integrands; (200, 400) vs
         // (300, 600) nodes agree to 1.2e-16 and give 1 − 1.6e-15 (measured), so 1e-12 is safe.
-        let coarse = sphere_quadrature(200, 400, |x| target.log_density(x).exp());
-        let fine = sphere_quadrature(300, 600, |x| target.log_density(x).exp());
+        let coarse = sphere_quadrature(200, 400, |x| target.log_prob(x).exp());
+        let fine = sphere_quadrature(300, 600, |x| target.log_prob(x).exp());
         eprintln!("vMF mixture mass: coarse {coarse:.17} fine {fine:.17}");
         assert!((fine - coarse).abs() < 1e-12, "{coarse} vs {fine}");
         assert!((fine - 1.0).abs() < 1e-12, "mass {fine}");
@@ -505,7 +512,7 @@ mod tests {
             )
             .unwrap();
             let n = 100_000;
-            let xs = t.sample(n, seed as u64);
+            let xs = sample_n(&t, n, seed as u64);
             let a = 1.0 / kappa.tanh() - 1.0 / kappa;
             let var = 1.0 - 2.0 * a / kappa - a * a;
             let w_mean: f64 = xs
@@ -552,7 +559,7 @@ mod tests {
             )
             .unwrap();
             let n = 100_000;
-            let xs = t.sample(n, 3);
+            let xs = sample_n(&t, n, 3);
             let ws: Vec<f64> = xs.chunks_exact(5).map(|x| x[4]).collect();
             let m = ws.iter().sum::<f64>() / n as f64;
             let var = ws.iter().map(|w| (w - m) * (w - m)).sum::<f64>() / (n - 1) as f64;
@@ -584,7 +591,7 @@ mod tests {
         let values: Vec<f64> = (0..n)
             .map(|_| {
                 sphere.sample_uniform(&mut rng, &mut x);
-                (t.log_density(&x) + sphere.log_volume()).exp()
+                (t.log_prob(&x) + sphere.log_volume()).exp()
             })
             .collect();
         let m = values.iter().sum::<f64>() / n as f64;
@@ -597,13 +604,13 @@ mod tests {
         // E[x] and E[x xᵀ] of the built-in mixture: quadrature of the exact density vs 10⁵ samples.
         let target = builtin_vmf_mixture();
         let n = 100_000;
-        let xs = target.sample(n, 17);
+        let xs = sample_n(&target, n, 17);
         for (i, j) in [(0, 0), (1, 1), (2, 2), (0, 1), (1, 2), (0, 2)]
             .into_iter()
             .chain([(3, 0), (3, 1), (3, 2)])
         {
             let f = |x: &[f64]| if i == 3 { x[j] } else { x[i] * x[j] };
-            let exact = sphere_quadrature(200, 400, |x| f(x) * target.log_density(x).exp());
+            let exact = sphere_quadrature(200, 400, |x| f(x) * target.log_prob(x).exp());
             let values: Vec<f64> = xs.chunks_exact(3).map(f).collect();
             let m = values.iter().sum::<f64>() / n as f64;
             let var = values.iter().map(|v| (v - m) * (v - m)).sum::<f64>() / (n - 1) as f64;
@@ -667,7 +674,7 @@ mod tests {
         for a in 0..n_grid {
             for b in 0..n_grid {
                 let x = [a as f64 * h, b as f64 * h];
-                let p = target.log_density(&x).exp() * h * h;
+                let p = target.log_prob(&x).exp() * h * h;
                 mass += p;
                 moments[0] += p * x[0].cos();
                 moments[1] += p * x[0].sin();
@@ -687,7 +694,7 @@ mod tests {
             assert!((moments[k] - c).abs() < 1e-12 && (moments[k + 1] - s).abs() < 1e-12);
         }
         let n = 100_000;
-        let xs = target.sample(n, 4);
+        let xs = sample_n(&target, n, 4);
         assert!(xs.iter().all(|&v| (0.0..TAU).contains(&v)));
         for k in 0..4 {
             let dim = k / 2;
@@ -722,10 +729,10 @@ mod tests {
             .num_threads(3)
             .build()
             .unwrap();
-        let a = one.install(|| target.sample(1000, 42));
-        let b = three.install(|| target.sample(1000, 42));
+        let a = one.install(|| sample_n(&target, 1000, 42));
+        let b = three.install(|| sample_n(&target, 1000, 42));
         assert_eq!(a, b);
-        assert_ne!(a, target.sample(1000, 43));
+        assert_ne!(a, sample_n(&target, 1000, 43));
     }
 
     #[test]
@@ -753,8 +760,9 @@ mod tests {
         ] {
             let target = builtin_target_on(name, &spec).unwrap();
             assert_eq!(target.manifold().spec(), spec);
-            let xs = target.sample(100, 1);
-            let lp = target.log_density_batch(&xs).unwrap();
+            let xs = sample_n(&*target, 100, 1);
+            let mut lp = vec![0.0; 100];
+            target.log_prob_batch(&xs, &mut lp).unwrap();
             assert!(lp.iter().all(|v| v.is_finite()), "{name} on {spec}");
         }
         // The defaults are the historical S² and T² targets.
@@ -805,7 +813,7 @@ mod tests {
         let values: Vec<f64> = (0..n)
             .map(|_| {
                 so3.sample_uniform(&mut rng, &mut x);
-                (t.log_density(&x) + so3.log_volume()).exp()
+                (t.log_prob(&x) + so3.log_volume()).exp()
             })
             .collect();
         let m = values.iter().sum::<f64>() / n as f64;
@@ -854,8 +862,8 @@ mod tests {
         assert!(wn(vec![1.0]).is_err());
         assert!(wn(vec![1.0, 1.0]).is_ok());
         let t = builtin_vmf_mixture();
-        assert!(t.log_density_batch(&[1.0, 0.0]).is_err());
-        assert!(t.log_density_batch(&[2.0, 0.0, 0.0]).is_err());
+        assert!(t.log_prob_batch(&[1.0, 0.0], &mut [0.0; 1]).is_err());
+        assert!(t.log_prob_batch(&[2.0, 0.0, 0.0], &mut [0.0; 1]).is_err());
         let empty = Dataset::new("e", 3, vec![]).unwrap();
         assert!(t.negative_log_likelihood(&empty).is_err());
     }

@@ -200,6 +200,19 @@ pub fn project_tangent_batch(manifold: &dyn Manifold, x: &[f64], v: &[f64], out:
         .for_each(|(o, (xi, vi))| manifold.project_tangent(xi, vi, o));
 }
 
+/// Panics unless every slice length in `lengths` equals the ambient dimension `n`: the
+/// per-point methods of [`Manifold`] document a panic on a length mismatch (a programming
+/// error), and every implementation of the crate checks it, so a wrong slice never goes
+/// unnoticed through `zip` or partial indexing.
+#[track_caller]
+#[inline]
+pub(crate) fn expect_lengths(n: usize, lengths: &[usize]) {
+    assert!(
+        lengths.iter().all(|&l| l == n),
+        "manifold method called with slices of lengths {lengths:?}, expected {n} reals each"
+    );
+}
+
 pub(crate) fn require_len(what: &'static str, x: &[f64], n: usize) -> Result<()> {
     check_len(what, x.len(), n)
 }

@@ -1,7 +1,8 @@
 //! Products of manifolds (e.g. lattice gauge fields `SU(3)^{L×L}`).
 
 use super::{
-    push_block, require_len, CoordinateBlock, Manifold, ManifoldSpec, MetricForm, TangentProjection,
+    expect_lengths, push_block, require_len, CoordinateBlock, Manifold, ManifoldSpec, MetricForm,
+    TangentProjection,
 };
 use crate::error::{Error, Result};
 use crate::random::Rng;
@@ -168,18 +169,21 @@ impl Manifold for Product {
         Ok(())
     }
     fn project_point(&self, x: &[f64], out: &mut [f64]) {
+        expect_lengths(self.ambient_dim(), &[x.len(), out.len()]);
         for (i, f) in self.factors.iter().enumerate() {
             let r = self.factor_range(i);
             f.project_point(&x[r.clone()], &mut out[r]);
         }
     }
     fn project_tangent(&self, x: &[f64], v: &[f64], out: &mut [f64]) {
+        expect_lengths(self.ambient_dim(), &[x.len(), v.len(), out.len()]);
         for (i, f) in self.factors.iter().enumerate() {
             let r = self.factor_range(i);
             f.project_tangent(&x[r.clone()], &v[r.clone()], &mut out[r]);
         }
     }
     fn inner(&self, x: &[f64], u: &[f64], v: &[f64]) -> f64 {
+        expect_lengths(self.ambient_dim(), &[x.len(), u.len(), v.len()]);
         self.factors
             .iter()
             .enumerate()
@@ -190,18 +194,21 @@ impl Manifold for Product {
             .sum()
     }
     fn exp(&self, x: &[f64], v: &[f64], out: &mut [f64]) {
+        expect_lengths(self.ambient_dim(), &[x.len(), v.len(), out.len()]);
         for (i, f) in self.factors.iter().enumerate() {
             let r = self.factor_range(i);
             f.exp(&x[r.clone()], &v[r.clone()], &mut out[r]);
         }
     }
     fn log(&self, x: &[f64], y: &[f64], out: &mut [f64]) {
+        expect_lengths(self.ambient_dim(), &[x.len(), y.len(), out.len()]);
         for (i, f) in self.factors.iter().enumerate() {
             let r = self.factor_range(i);
             f.log(&x[r.clone()], &y[r.clone()], &mut out[r]);
         }
     }
     fn distance(&self, x: &[f64], y: &[f64]) -> f64 {
+        expect_lengths(self.ambient_dim(), &[x.len(), y.len()]);
         self.factors
             .iter()
             .enumerate()

@@ -6,28 +6,7 @@
 //! compares or matches specs, never names. The only `match`es that dispatch on a spec live in
 //! [`crate::registry`].
 //!
-//! # Text form
-//!
-//! | text | spec | manifold | ambient reals per point |
-//! |---|---|---|---|
-//! | `torus:D` (`D ≥ 1`) | [`ManifoldSpec::Torus`] | [`Torus`](super::Torus) `T^D` | `D` angles |
-//! | `sphere:D` (`D ≥ 1`) | [`ManifoldSpec::Sphere`] | [`Sphere`](super::Sphere) `S^D ⊂ R^{D+1}` | `D + 1` |
-//! | `so:N` (`N ≥ 2`) | [`CompactGroup::SpecialOrthogonal`] | [`SpecialOrthogonal`](super::SpecialOrthogonal) | `N²`, row-major |
-//! | `su:N` (`N ≥ 2`) | [`CompactGroup::SpecialUnitary`] | [`SpecialUnitary`](super::SpecialUnitary) | `2N²`, row-major, each entry `re, im` |
-//! | `u:N` (`N ≥ 1`) | [`CompactGroup::Unitary`] | [`Unitary`](super::Unitary) | `2N²`, as `su` |
-//! | `A*B*…` | [`ManifoldSpec::Product`] | [`Product`](super::Product) `A × B × …` | the factors' reals, concatenated |
-//! | `A^K` | [`ManifoldSpec::Product`] of `K` copies | `A^K` (e.g. a lattice `su:3^16`) | `K` times `A`'s |
-//! | a registered name | [`ManifoldSpec::Custom`] | a user manifold ([`crate::registry::Registry::register`]) | the user's |
-//!
-//! Grammar: `spec = term ("*" term)*`, `term = family ":" size ("^" count)?`; white space
-//! around tokens and the case of the family are ignored. [`fmt::Display`] prints the canonical
-//! form (lower case, runs of equal factors as powers: `su:3^16`, `so:3*sphere:2`,
-//! `sphere:2^2*torus:1`) and [`FromStr`] parses it back to the same spec.
-//!
-//! Products are **flat**: a product of products is the product of all their factors (the
-//! Riemannian product is associative and the coordinates concatenate in the same order), and a
-//! product of one factor is that factor. [`ManifoldSpec::product`] normalises; specs produced by
-//! the library are always normal.
+//! The text forms are listed at [`ManifoldSpec`].
 
 use crate::error::{Error, Result};
 use crate::lie::CompactGroup;
@@ -45,6 +24,29 @@ pub const MAX_FACTORS: usize = 1 << 16;
 ///
 /// Equality is identity: two manifolds with equal specs have the same points, metric and heat
 /// kernel. The library's specs are normal (see [`ManifoldSpec::product`]).
+///
+/// # Text form
+///
+/// | text | spec | manifold | ambient reals per point |
+/// |---|---|---|---|
+/// | `torus:D` (`D ≥ 1`) | [`ManifoldSpec::Torus`] | [`Torus`](super::Torus) `T^D` | `D` angles |
+/// | `sphere:D` (`D ≥ 1`) | [`ManifoldSpec::Sphere`] | [`Sphere`](super::Sphere) `S^D ⊂ R^{D+1}` | `D + 1` |
+/// | `so:N` (`N ≥ 2`) | [`CompactGroup::SpecialOrthogonal`] | [`SpecialOrthogonal`](super::SpecialOrthogonal) | `N²`, row-major |
+/// | `su:N` (`N ≥ 2`) | [`CompactGroup::SpecialUnitary`] | [`SpecialUnitary`](super::SpecialUnitary) | `2N²`, row-major, each entry `re, im` |
+/// | `u:N` (`N ≥ 1`) | [`CompactGroup::Unitary`] | [`Unitary`](super::Unitary) | `2N²`, as `su` |
+/// | `A*B*…` | [`ManifoldSpec::Product`] | [`Product`](super::Product) `A × B × …` | the factors' reals, concatenated |
+/// | `A^K` | [`ManifoldSpec::Product`] of `K` copies | `A^K` (e.g. a lattice `su:3^16`) | `K` times `A`'s |
+/// | a registered name | [`ManifoldSpec::Custom`] | a user manifold ([`crate::registry::Registry::register`]) | the user's |
+///
+/// Grammar: `spec = term ("*" term)*`, `term = family ":" size ("^" count)?`; white space
+/// around tokens and the case of the family are ignored. [`fmt::Display`] prints the canonical
+/// form (lower case, runs of equal factors as powers: `su:3^16`, `so:3*sphere:2`,
+/// `sphere:2^2*torus:1`) and [`FromStr`] parses it back to the same spec.
+///
+/// Products are **flat**: a product of products is the product of all their factors (the
+/// Riemannian product is associative and the coordinates concatenate in the same order), and a
+/// product of one factor is that factor. [`ManifoldSpec::product`] normalises; specs produced by
+/// the library are always normal.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ManifoldSpec {
@@ -195,7 +197,7 @@ impl ManifoldSpec {
     }
 
     /// Number of reals per point `K` of a built-in spec (the table in the
-    /// [module docs](self)), saturating instead of overflowing for absurd sizes; `None` for a
+    /// [`ManifoldSpec`] docs), saturating instead of overflowing for absurd sizes; `None` for a
     /// [`ManifoldSpec::Custom`] (or a product with one), whose size only its manifold knows.
     pub fn ambient_dim(&self) -> Option<usize> {
         match self {
@@ -238,7 +240,7 @@ impl ManifoldSpec {
                 }
                 None => (term, 1),
             };
-            let factor = parse_factor(base, &is_custom).map_err(|why| bad(why))?;
+            let factor = parse_factor(base, &is_custom).map_err(&bad)?;
             if factors.len().saturating_add(count) > MAX_FACTORS {
                 return Err(bad(format!("a product of at most {MAX_FACTORS} factors")));
             }
@@ -308,7 +310,7 @@ fn parse_factor(
 impl FromStr for ManifoldSpec {
     type Err = Error;
 
-    /// Parses the built-in forms of the [module docs](self) (no user manifolds: use
+    /// Parses the built-in forms of the [`ManifoldSpec`] docs (no user manifolds: use
     /// [`crate::registry::Registry::parse`] for those).
     ///
     /// # Errors
@@ -319,7 +321,7 @@ impl FromStr for ManifoldSpec {
 }
 
 /// Prints one non-product factor.
-fn write_factor(spec: &ManifoldSpec, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+fn write_factor(spec: &ManifoldSpec, f: &mut impl fmt::Write) -> fmt::Result {
     match spec {
         ManifoldSpec::Torus(d) => write!(f, "torus:{d}"),
         ManifoldSpec::Sphere(d) => write!(f, "sphere:{d}"),
@@ -338,27 +340,34 @@ fn write_factor(spec: &ManifoldSpec, f: &mut fmt::Formatter<'_>) -> fmt::Result 
     }
 }
 
+/// Writes the canonical text of `spec` (see [`ManifoldSpec`]'s `Display`).
+fn write_spec(spec: &ManifoldSpec, f: &mut impl fmt::Write) -> fmt::Result {
+    let factors = spec.factors();
+    let mut i = 0;
+    while i < factors.len() {
+        let run = factors[i..]
+            .iter()
+            .take_while(|g| **g == factors[i])
+            .count();
+        if i > 0 {
+            f.write_str("*")?;
+        }
+        write_factor(&factors[i], f)?;
+        if run > 1 {
+            write!(f, "^{run}")?;
+        }
+        i += run;
+    }
+    Ok(())
+}
+
 impl fmt::Display for ManifoldSpec {
     /// The canonical text form: runs of equal factors as powers (`su:3^16`), factors joined
-    /// by `*`.
+    /// by `*`. Width, fill and alignment flags apply to the whole text (`{:>12}`).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let factors = self.factors();
-        let mut i = 0;
-        while i < factors.len() {
-            let run = factors[i..]
-                .iter()
-                .take_while(|g| **g == factors[i])
-                .count();
-            if i > 0 {
-                f.write_str("*")?;
-            }
-            write_factor(&factors[i], f)?;
-            if run > 1 {
-                write!(f, "^{run}")?;
-            }
-            i += run;
-        }
-        Ok(())
+        let mut text = String::new();
+        write_spec(self, &mut text)?;
+        f.pad(&text)
     }
 }
 

@@ -1,7 +1,8 @@
 //! The special orthogonal group `SO(n)` with the bi-invariant metric `⟨A, B⟩ = ½ tr(AᵀB)`.
 
 use super::{
-    check_finite, require_len, CompactGroup, Manifold, ManifoldSpec, MetricForm, TangentProjection,
+    check_finite, expect_lengths, require_len, CompactGroup, Manifold, ManifoldSpec, MetricForm,
+    TangentProjection,
 };
 use crate::error::{Error, Result};
 use crate::linalg::{
@@ -162,6 +163,7 @@ impl Manifold for SpecialOrthogonal {
     /// Nearest point of SO(n) in the Frobenius norm: `U diag(1, …, 1, det(UVᵀ)) Vᵀ` from the SVD
     /// `x = UΣVᵀ` (special orthogonal Procrustes; the sign goes on the smallest singular value).
     fn project_point(&self, x: &[f64], out: &mut [f64]) {
+        expect_lengths(self.ambient_dim(), &[x.len(), out.len()]);
         let n = self.n;
         let m = Mat::from_fn(n, n, |i, j| x[i * n + j]);
         let Ok(svd) = m.svd() else {
@@ -184,19 +186,23 @@ impl Manifold for SpecialOrthogonal {
         out.copy_from_slice(&flat);
     }
     fn project_tangent(&self, x: &[f64], v: &[f64], out: &mut [f64]) {
+        expect_lengths(self.ambient_dim(), &[x.len(), v.len(), out.len()]);
         let omega = self.algebra(x, v);
         self.product(x, false, &omega, out);
     }
-    fn inner(&self, _x: &[f64], u: &[f64], v: &[f64]) -> f64 {
+    fn inner(&self, x: &[f64], u: &[f64], v: &[f64]) -> f64 {
+        expect_lengths(self.ambient_dim(), &[x.len(), u.len(), v.len()]);
         0.5 * u.iter().zip(v).map(|(a, b)| a * b).sum::<f64>()
     }
     fn exp(&self, x: &[f64], v: &[f64], out: &mut [f64]) {
+        expect_lengths(self.ambient_dim(), &[x.len(), v.len(), out.len()]);
         let omega = self.algebra(x, v);
         let mut e = vec![0.0; omega.len()];
         self.expm_skew(&omega, &mut e);
         self.product(x, false, &e, out);
     }
     fn log(&self, x: &[f64], y: &[f64], out: &mut [f64]) {
+        expect_lengths(self.ambient_dim(), &[x.len(), y.len(), out.len()]);
         let n = self.n;
         let mut rel = vec![0.0; n * n];
         self.product(x, true, y, &mut rel);
@@ -205,6 +211,7 @@ impl Manifold for SpecialOrthogonal {
         self.product(x, false, &omega, out);
     }
     fn distance(&self, x: &[f64], y: &[f64]) -> f64 {
+        expect_lengths(self.ambient_dim(), &[x.len(), y.len()]);
         let n = self.n;
         let mut rel = vec![0.0; n * n];
         self.product(x, true, y, &mut rel);

@@ -1,6 +1,9 @@
 //! The unit sphere `S^d ⊂ R^{d+1}`.
 
-use super::{check_finite, require_len, Manifold, ManifoldSpec, MetricForm, TangentProjection};
+use super::{
+    check_finite, expect_lengths, require_len, Manifold, ManifoldSpec, MetricForm,
+    TangentProjection,
+};
 use crate::error::{Error, Result};
 use crate::random::{standard_normal, Rng};
 use statrs::function::gamma::ln_gamma;
@@ -89,21 +92,25 @@ impl Manifold for Sphere {
         Ok(())
     }
     fn project_point(&self, x: &[f64], out: &mut [f64]) {
+        expect_lengths(self.ambient_dim(), &[x.len(), out.len()]);
         let norm = dot(x, x).sqrt();
         for (o, &a) in out.iter_mut().zip(x) {
             *o = a / norm;
         }
     }
     fn project_tangent(&self, x: &[f64], v: &[f64], out: &mut [f64]) {
+        expect_lengths(self.ambient_dim(), &[x.len(), v.len(), out.len()]);
         let c = dot(x, v);
         for i in 0..out.len() {
             out[i] = v[i] - c * x[i];
         }
     }
-    fn inner(&self, _x: &[f64], u: &[f64], v: &[f64]) -> f64 {
+    fn inner(&self, x: &[f64], u: &[f64], v: &[f64]) -> f64 {
+        expect_lengths(self.ambient_dim(), &[x.len(), u.len(), v.len()]);
         dot(u, v)
     }
     fn exp(&self, x: &[f64], v: &[f64], out: &mut [f64]) {
+        expect_lengths(self.ambient_dim(), &[x.len(), v.len(), out.len()]);
         let r = dot(v, v).sqrt();
         let (c, s) = (r.cos(), sinc(r));
         for i in 0..out.len() {
@@ -114,6 +121,7 @@ impl Manifold for Sphere {
         out.iter_mut().for_each(|o| *o /= norm);
     }
     fn log(&self, x: &[f64], y: &[f64], out: &mut [f64]) {
+        expect_lengths(self.ambient_dim(), &[x.len(), y.len(), out.len()]);
         let (theta, s) = self.angle_and_chord(x, y, out);
         if s > 0.0 {
             let f = theta / s;
@@ -131,6 +139,7 @@ impl Manifold for Sphere {
         }
     }
     fn distance(&self, x: &[f64], y: &[f64]) -> f64 {
+        expect_lengths(self.ambient_dim(), &[x.len(), y.len()]);
         let c = dot(x, y);
         let s2: f64 = x
             .iter()

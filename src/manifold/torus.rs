@@ -1,8 +1,8 @@
 //! The flat torus `T^d = [0, 2π)^d`.
 
 use super::{
-    check_finite, require_len, CoordinateBlock, CoordinateKind, Manifold, ManifoldSpec, MetricForm,
-    TangentProjection,
+    check_finite, expect_lengths, require_len, CoordinateBlock, CoordinateKind, Manifold,
+    ManifoldSpec, MetricForm, TangentProjection,
 };
 use crate::error::{Error, Result};
 use crate::random::{standard_normal, uniform, Rng};
@@ -87,27 +87,33 @@ impl Manifold for Torus {
         Ok(())
     }
     fn project_point(&self, x: &[f64], out: &mut [f64]) {
+        expect_lengths(self.ambient_dim(), &[x.len(), out.len()]);
         for (o, &a) in out.iter_mut().zip(x) {
             *o = wrap_angle(a);
         }
     }
-    fn project_tangent(&self, _x: &[f64], v: &[f64], out: &mut [f64]) {
+    fn project_tangent(&self, x: &[f64], v: &[f64], out: &mut [f64]) {
+        expect_lengths(self.ambient_dim(), &[x.len(), v.len(), out.len()]);
         out.copy_from_slice(v);
     }
-    fn inner(&self, _x: &[f64], u: &[f64], v: &[f64]) -> f64 {
+    fn inner(&self, x: &[f64], u: &[f64], v: &[f64]) -> f64 {
+        expect_lengths(self.ambient_dim(), &[x.len(), u.len(), v.len()]);
         u.iter().zip(v).map(|(a, b)| a * b).sum()
     }
     fn exp(&self, x: &[f64], v: &[f64], out: &mut [f64]) {
+        expect_lengths(self.ambient_dim(), &[x.len(), v.len(), out.len()]);
         for i in 0..self.dim {
             out[i] = wrap_angle(x[i] + v[i]);
         }
     }
     fn log(&self, x: &[f64], y: &[f64], out: &mut [f64]) {
+        expect_lengths(self.ambient_dim(), &[x.len(), y.len(), out.len()]);
         for i in 0..self.dim {
             out[i] = wrap_difference(y[i] - x[i]);
         }
     }
     fn distance(&self, x: &[f64], y: &[f64]) -> f64 {
+        expect_lengths(self.ambient_dim(), &[x.len(), y.len()]);
         x.iter()
             .zip(y)
             .map(|(a, b)| wrap_difference(b - a).powi(2))

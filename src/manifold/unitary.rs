@@ -22,7 +22,8 @@
 //! multiplication by SU(n), so it pushes Haar(U(n)) to Haar(SU(n)).
 
 use super::{
-    check_finite, require_len, CompactGroup, Manifold, ManifoldSpec, MetricForm, TangentProjection,
+    check_finite, expect_lengths, require_len, CompactGroup, Manifold, ManifoldSpec, MetricForm,
+    TangentProjection,
 };
 use crate::error::{Error, Result};
 use crate::linalg::{
@@ -315,21 +316,27 @@ macro_rules! unitary_manifold {
                 self.0.check_point(x, tol)
             }
             fn project_point(&self, x: &[f64], out: &mut [f64]) {
+                expect_lengths(self.ambient_dim(), &[x.len(), out.len()]);
                 self.0.project_point(x, out)
             }
             fn project_tangent(&self, x: &[f64], v: &[f64], out: &mut [f64]) {
+                expect_lengths(self.ambient_dim(), &[x.len(), v.len(), out.len()]);
                 self.0.project_tangent(x, v, out)
             }
-            fn inner(&self, _x: &[f64], u: &[f64], v: &[f64]) -> f64 {
+            fn inner(&self, x: &[f64], u: &[f64], v: &[f64]) -> f64 {
+                expect_lengths(self.ambient_dim(), &[x.len(), u.len(), v.len()]);
                 u.iter().zip(v).map(|(a, b)| a * b).sum()
             }
             fn exp(&self, x: &[f64], v: &[f64], out: &mut [f64]) {
+                expect_lengths(self.ambient_dim(), &[x.len(), v.len(), out.len()]);
                 self.0.exp(x, v, out)
             }
             fn log(&self, x: &[f64], y: &[f64], out: &mut [f64]) {
+                expect_lengths(self.ambient_dim(), &[x.len(), y.len(), out.len()]);
                 self.0.log(x, y, out)
             }
             fn distance(&self, x: &[f64], y: &[f64]) -> f64 {
+                expect_lengths(self.ambient_dim(), &[x.len(), y.len()]);
                 self.0.distance(x, y)
             }
             fn tangent_basis(&self, x: &[f64], out: &mut [f64]) {

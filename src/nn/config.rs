@@ -328,7 +328,7 @@ impl ScoreNetConfig {
             ("hidden_layers".into(), self.hidden_layers.to_string()),
             ("activation".into(), self.activation.name().into()),
             ("sigma_encoding".into(), sigma),
-            ("input_encoding".into(), input.into()),
+            ("input_encoding".into(), input),
         ]
     }
 

@@ -607,11 +607,12 @@ mod tests {
             let rows = 300; // more than two inference chunks, last one partial
             let x = points(sphere.as_ref(), rows, 1);
             let sigmas: Vec<f64> = (0..rows).map(|r| 0.01 + 0.01 * r as f64).collect();
+            let times: Vec<f64> = sigmas.iter().map(|s| s * s).collect();
             let mut fast = vec![0.0; rows * 3];
-            net.score_into(&x, &sigmas, &mut fast).unwrap();
+            net.score_into(&x, &times, &mut fast).unwrap();
             let mut tape = Tape::new();
             let xv = tape.constant(rows, 3, &x);
-            let fwd = net.forward_tape(&mut tape, xv, &sigmas, true);
+            let fwd = net.forward_tape(&mut tape, xv, &times, true);
             let y = tape.value(fwd.output);
             for r in 0..rows {
                 let (xr, yr) = (&x[r * 3..r * 3 + 3], &y[r * 3..r * 3 + 3]);
@@ -642,7 +643,8 @@ mod tests {
                 .build()
                 .unwrap();
             let mut out = vec![0.0; x.len()];
-            pool.install(|| net.score_batch(&x, 0.3, &mut out)).unwrap();
+            pool.install(|| net.score_batch(&x, &[0.3], &mut out))
+                .unwrap();
             out
         };
         assert_eq!(run(1), run(2));
@@ -658,7 +660,7 @@ mod tests {
             fn manifold(&self) -> &dyn Manifold {
                 ScoreField::manifold(self.0)
             }
-            fn score_batch(&self, x: &[f64], t: f64, out: &mut [f64]) -> Result<()> {
+            fn score_batch(&self, x: &[f64], t: &[f64], out: &mut [f64]) -> Result<()> {
                 self.0.score_batch(x, t, out)
             }
         }
@@ -676,8 +678,8 @@ mod tests {
             let t = 0.25;
             let mut exact = vec![0.0; rows];
             let mut fd = vec![0.0; rows];
-            net.divergence_batch(&x, t, &mut exact).unwrap();
-            Reference(&net).divergence_batch(&x, t, &mut fd).unwrap();
+            net.divergence_batch(&x, &[t], &mut exact).unwrap();
+            Reference(&net).divergence_batch(&x, &[t], &mut fd).unwrap();
             let scale = exact.iter().map(|v| v.abs()).fold(0.0, f64::max);
             assert!(scale > 0.1, "{}: trivial divergences", m.spec());
             for r in 0..rows {
@@ -698,20 +700,20 @@ mod tests {
         let net = net(sphere.clone(), Activation::Silu, SigmaEncoding::Raw);
         let mut out = vec![0.0; 6];
         assert!(net
-            .score_batch(&[1.0, 0.0, 0.0, 0.0, 1.0, 0.0], 0.0, &mut out)
+            .score_batch(&[1.0, 0.0, 0.0, 0.0, 1.0, 0.0], &[0.0], &mut out)
             .is_err());
         assert!(net
-            .score_batch(&[1.0, 0.0, 0.0, 0.0, 1.0, f64::NAN], 0.1, &mut out)
+            .score_batch(&[1.0, 0.0, 0.0, 0.0, 1.0, f64::NAN], &[0.1], &mut out)
             .is_err());
         assert!(net
-            .score_batch(&[1.0, 0.0, 0.0, 0.0, 1.0], 0.1, &mut out[..5])
+            .score_batch(&[1.0, 0.0, 0.0, 0.0, 1.0], &[0.1], &mut out[..5])
             .is_err());
         assert!(net
             .score_into(&[1.0, 0.0, 0.0, 0.0, 1.0, 0.0], &[0.1, -1.0], &mut out)
             .is_err());
         let mut div = vec![0.0; 1];
         assert!(net
-            .divergence_batch(&[1.0, 0.0, 0.0, 0.0, 1.0, 0.0], 0.1, &mut div)
+            .divergence_batch(&[1.0, 0.0, 0.0, 0.0, 1.0, 0.0], &[0.1], &mut div)
             .is_err());
         let mut cfg = net.config().clone();
         cfg.ambient_dim = 4;

@@ -42,7 +42,7 @@ use std::f64::consts::{PI, TAU};
 /// draws/s, `S⁵¹¹` 300–550 draws/s; even spheres are far slower because their small-`t` kernel
 /// is the Hopf–Cauchy integral (0.7–3 ms): `S¹²⁸` ≈ 18 draws/s, `S⁵¹²` ≈ 5 draws/s (one thread).
 /// For `d ≤ 3` the rejection sampler [`super::SphereHeatKernelSampler`] is cheaper
-/// (about 1.4 kernel evaluations per draw) and is what [`super::auto_sampler`] uses; for
+/// (about 1.4 kernel evaluations per draw) and is what [`crate::registry::auto_sampler`] uses; for
 /// `d ≥ 4` it uses [`SphereAutoSampler`] (rejection where its acceptance is high, else this).
 #[derive(Clone, Debug)]
 pub struct SphereFlowSampler {

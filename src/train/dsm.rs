@@ -221,10 +221,11 @@ mod tests {
     use std::sync::Arc;
 
     /// The loss recomputed independently of the tape: fast inference path, then the
-    /// definition `mean σ² ‖s_θ(x, σ) − τ‖²_x` in the manifold's metric.
+    /// definition `mean σ² ‖s_θ(x, σ) − τ‖²_x` in the manifold's metric (`t = σ²`).
     fn reference_loss(net: &ScoreNet, x: &[f64], sigmas: &[f64], targets: &[f64]) -> f64 {
+        let times: Vec<f64> = sigmas.iter().map(|s| s * s).collect();
         let mut s = vec![0.0; x.len()];
-        net.score_into(x, sigmas, &mut s).unwrap();
+        net.score_into(x, &times, &mut s).unwrap();
         let n = x.len() / sigmas.len();
         let mut total = 0.0;
         for (r, &sigma) in sigmas.iter().enumerate() {
@@ -306,10 +307,12 @@ mod tests {
                 );
                 sigmas[r] = 0.05 + uniform(&mut rng);
             }
+            let times: Vec<f64> = sigmas.iter().map(|s| s * s).collect();
             let mut grads = vec![0.0; net.param_count()];
             let mut workspace = DsmWorkspace::new();
             let loss =
-                dsm_loss_and_gradient(&net, &mut workspace, &x, &sigmas, &targets, &mut grads);
+                dsm_loss_and_gradient(&net, &mut workspace, &x, &times, &targets, &mut grads)
+                    .unwrap();
             let reference = reference_loss(&net, &x, &sigmas, &targets);
             assert!(
                 (loss - reference).abs() < 1e-12 * reference,
@@ -351,19 +354,29 @@ mod tests {
         }
         let targets: Vec<f64> = x.iter().map(|_| standard_normal(&mut rng)).collect();
         let sigmas: Vec<f64> = (0..rows).map(|_| 0.01 + uniform(&mut rng)).collect();
+        let times: Vec<f64> = sigmas.iter().map(|s| s * s).collect();
         let mut chunked = vec![0.0; net.param_count()];
         let loss = dsm_loss_and_gradient(
             &net,
             &mut DsmWorkspace::new(),
             &x,
-            &sigmas,
+            &times,
             &targets,
             &mut chunked,
-        );
+        )
+        .unwrap();
         let mut single = vec![0.0; net.param_count()];
         let mut tape = Tape::new();
-        let (total, forward) =
-            chunk_loss_and_backward(&net, &mut tape, &x, &sigmas, &targets, 2.0 / rows as f64);
+        let weights = metric_diagonal(manifold.as_ref(), "DSM").unwrap();
+        let (total, forward) = chunk_loss_and_backward(
+            &net,
+            &mut tape,
+            &x,
+            &times,
+            &targets,
+            &weights,
+            2.0 / rows as f64,
+        );
         net.gather_param_grads(&tape, &forward, &mut single);
         assert!((loss - total / rows as f64).abs() < 1e-13 * loss);
         let scale = single.iter().map(|g| g.abs()).fold(0.0, f64::max);

@@ -361,6 +361,7 @@ mod tests {
         net
     }
 
+    /// `rows` uniform points and their kernel times `t = σ²`, `σ ~ 0.1 + U(0, 1)`.
     fn batch(manifold: &dyn Manifold, rows: usize, seed: u64) -> (Vec<f64>, Vec<f64>) {
         let n = manifold.ambient_dim();
         let mut rng = rng_from_seed(seed);
@@ -368,8 +369,13 @@ mod tests {
         for r in x.chunks_exact_mut(n) {
             manifold.sample_uniform(&mut rng, r);
         }
-        let sigmas = (0..rows).map(|_| 0.1 + uniform(&mut rng)).collect();
-        (x, sigmas)
+        let times = (0..rows)
+            .map(|_| {
+                let sigma = 0.1 + uniform(&mut rng);
+                sigma * sigma
+            })
+            .collect();
+        (x, times)
     }
 
     fn manifolds() -> Vec<Arc<dyn Manifold>> {
@@ -400,20 +406,22 @@ mod tests {
         for manifold in manifolds() {
             let net = tiny_net(manifold.clone(), Activation::Silu, 3);
             let n = manifold.ambient_dim();
-            let (x, sigmas) = batch(manifold.as_ref(), 7, 4);
+            let (x, times) = batch(manifold.as_ref(), 7, 4);
             let mut grads = vec![0.0; net.param_count()];
             let loss =
-                ism_loss_and_gradient(&net, &mut DsmWorkspace::new(), &x, &sigmas, &mut grads);
+                ism_loss_and_gradient(&net, &mut DsmWorkspace::new(), &x, &times, &mut grads)
+                    .unwrap();
             let mut reference = 0.0;
-            for (r, &sigma) in sigmas.iter().enumerate() {
+            for (r, &t) in times.iter().enumerate() {
+                // t = σ².
                 let xr = &x[r * n..(r + 1) * n];
                 let mut s = vec![0.0; n];
                 let mut div = [0.0];
-                net.score_batch(xr, sigma * sigma, &mut s).unwrap();
-                net.divergence_batch(xr, sigma * sigma, &mut div).unwrap();
-                reference += sigma * sigma * (manifold.norm_squared(xr, &s) + 2.0 * div[0]);
+                net.score_batch(xr, &[t], &mut s).unwrap();
+                net.divergence_batch(xr, &[t], &mut div).unwrap();
+                reference += t * (manifold.norm_squared(xr, &s) + 2.0 * div[0]);
             }
-            reference /= sigmas.len() as f64;
+            reference /= times.len() as f64;
             assert!(
                 (loss - reference).abs() < 1e-9 * (1.0 + reference.abs()),
                 "{}: {loss} vs {reference}",
@@ -457,10 +465,10 @@ mod tests {
         for manifold in manifolds() {
             for activation in [Activation::Silu, Activation::Tanh] {
                 let mut net = tiny_net(manifold.clone(), activation, 5);
-                let (x, sigmas) = batch(manifold.as_ref(), 6, 6);
+                let (x, times) = batch(manifold.as_ref(), 6, 6);
                 let mut workspace = DsmWorkspace::new();
                 let worst = check_gradient(&manifold.spec().to_string(), &mut net, |net, g| {
-                    ism_loss_and_gradient(net, &mut workspace, &x, &sigmas, g)
+                    ism_loss_and_gradient(net, &mut workspace, &x, &times, g).unwrap()
                 });
                 eprintln!(
                     "ISM {} {activation:?}: max FD error {worst:.2e}",
@@ -475,7 +483,7 @@ mod tests {
         for manifold in manifolds() {
             let n = manifold.ambient_dim();
             let mut net = tiny_net(manifold.clone(), Activation::Silu, 7);
-            let (x, sigmas) = batch(manifold.as_ref(), 6, 8);
+            let (x, times) = batch(manifold.as_ref(), 6, 8);
             let k = 2;
             let mut rng = rng_from_seed(9);
             let mut probes = vec![0.0; x.len() * k];
@@ -488,7 +496,8 @@ mod tests {
             }
             let mut workspace = DsmWorkspace::new();
             let worst = check_gradient(&manifold.spec().to_string(), &mut net, |net, g| {
-                sliced_ism_loss_and_gradient(net, &mut workspace, &x, &sigmas, &probes, k, g)
+                sliced_ism_loss_and_gradient(net, &mut workspace, &x, &times, &probes, k, g)
+                    .unwrap()
             });
             eprintln!("sliced {}: max FD error {worst:.2e}", manifold.spec());
         }
@@ -502,7 +511,7 @@ mod tests {
         for manifold in manifolds() {
             let (d, n) = (manifold.dim(), manifold.ambient_dim());
             let net = tiny_net(manifold.clone(), Activation::Silu, 11);
-            let (x, sigmas) = batch(manifold.as_ref(), 5, 12);
+            let (x, times) = batch(manifold.as_ref(), 5, 12);
             let mut probes = vec![0.0; x.len() * d];
             for (r, xr) in x.chunks_exact(n).enumerate() {
                 let p = &mut probes[r * d * n..(r + 1) * d * n];
@@ -515,9 +524,10 @@ mod tests {
             let mut ws = DsmWorkspace::new();
             let mut g_exact = vec![0.0; net.param_count()];
             let mut g_sliced = vec![0.0; net.param_count()];
-            let exact = ism_loss_and_gradient(&net, &mut ws, &x, &sigmas, &mut g_exact);
+            let exact = ism_loss_and_gradient(&net, &mut ws, &x, &times, &mut g_exact).unwrap();
             let sliced =
-                sliced_ism_loss_and_gradient(&net, &mut ws, &x, &sigmas, &probes, d, &mut g_sliced);
+                sliced_ism_loss_and_gradient(&net, &mut ws, &x, &times, &probes, d, &mut g_sliced)
+                    .unwrap();
             assert!((exact - sliced).abs() < 1e-12 * (1.0 + exact.abs()));
             let scale = g_exact.iter().map(|g| g.abs()).fold(0.0, f64::max);
             for (a, b) in g_exact.iter().zip(&g_sliced) {
