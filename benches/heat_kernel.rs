@@ -15,7 +15,7 @@
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use riemannian_diffusion::heat_kernel::{
-    HeatKernel, KernelMethod, SphereHeatKernel, SphereMethod, TorusHeatKernel, TorusMethod,
+    HeatKernel, KernelMethod, SphereHeatKernel, TorusHeatKernel,
 };
 use riemannian_diffusion::manifold::{CompactGroup, Manifold, ManifoldSpec, Sphere, Torus};
 use riemannian_diffusion::registry::{auto_sampler, builtin, heat_kernel};
@@ -43,7 +43,7 @@ fn sphere_points(d: usize, t: f64) -> (Vec<f64>, Vec<f64>) {
 
 fn sphere_score(c: &mut Criterion) {
     for d in [2usize, 3] {
-        let kernel = SphereHeatKernel::new(Sphere::new(d).unwrap(), SphereMethod::Auto);
+        let kernel = SphereHeatKernel::new(Sphere::new(d).unwrap(), KernelMethod::Auto);
         let n = d + 1;
         let mut group = c.benchmark_group(format!("sphere{d}_auto_score_per_point"));
         group.throughput(Throughput::Elements(POINTS as u64));
@@ -66,7 +66,7 @@ fn sphere_score(c: &mut Criterion) {
 }
 
 fn sphere_score_batch(c: &mut Criterion) {
-    let kernel = SphereHeatKernel::new(Sphere::new(2).unwrap(), SphereMethod::Auto);
+    let kernel = SphereHeatKernel::new(Sphere::new(2).unwrap(), KernelMethod::Auto);
     let mut group = c.benchmark_group("sphere2_auto_score_batch");
     group.throughput(Throughput::Elements(POINTS as u64));
     // Mixed times log-uniform in [1e-3, 3], as in DSM training.
@@ -87,7 +87,7 @@ fn sphere_score_batch(c: &mut Criterion) {
 
 fn torus_score(c: &mut Criterion) {
     let torus = Torus::new(2).unwrap();
-    let kernel = TorusHeatKernel::new(torus, TorusMethod::Auto);
+    let kernel = TorusHeatKernel::new(torus, KernelMethod::Auto).unwrap();
     let mut group = c.benchmark_group("torus2_auto_score_per_point");
     group.throughput(Throughput::Elements(POINTS as u64));
     for t in [1e-2, 1.0, 10.0] {

@@ -16,7 +16,7 @@
 //! quick check: `cargo bench --bench likelihood -- --quick`.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use riemannian_diffusion::heat_kernel::{SphereHeatKernel, SphereMethod};
+use riemannian_diffusion::heat_kernel::{KernelMethod, SphereHeatKernel};
 use riemannian_diffusion::likelihood::{log_likelihood, Divergence, LikelihoodOptions};
 use riemannian_diffusion::manifold::{Manifold, Sphere};
 use riemannian_diffusion::mixture::HeatKernelMixture;
@@ -50,7 +50,7 @@ fn problem() -> (HeatKernelMixture, Vec<f64>) {
             sphere.sample_uniform(&mut rng, row);
         }
     }
-    let kernel = Box::new(SphereHeatKernel::new(sphere, SphereMethod::Auto));
+    let kernel = Box::new(SphereHeatKernel::new(sphere, KernelMethod::Auto));
     (HeatKernelMixture::new(kernel, data).unwrap(), queries)
 }
 

@@ -42,7 +42,7 @@
 //! Both comparisons are also shown on the interior rows `0.1 ≤ θ ≤ 2.5` (away from the identity
 //! and the cut locus), where the emulations have no such excuse.
 
-use riemannian_diffusion::heat_kernel::{HeatKernel, KernelMethod, SphereHeatKernel, SphereMethod};
+use riemannian_diffusion::heat_kernel::{HeatKernel, KernelMethod, SphereHeatKernel};
 use riemannian_diffusion::manifold::{CompactGroup, ManifoldSpec, Sphere};
 use riemannian_diffusion::registry::heat_kernel;
 use std::collections::BTreeMap;
@@ -282,15 +282,7 @@ type Estimator = Box<dyn Fn(&Row) -> Evaluation>;
 
 fn estimator(subject: Subject, method: KernelMethod) -> Result<Estimator, String> {
     if let Subject::Sphere(d) = subject {
-        let sphere_method = match method {
-            KernelMethod::Auto => SphereMethod::Auto,
-            KernelMethod::Eigen => SphereMethod::Eigen,
-            KernelMethod::Varadhan => SphereMethod::Varadhan,
-            KernelMethod::SchwingerDeWitt => SphereMethod::SchwingerDeWitt,
-            KernelMethod::SumOverPaths => SphereMethod::SumOverPaths,
-        };
-        let kernel =
-            SphereHeatKernel::new(Sphere::new(d).map_err(|e| e.to_string())?, sphere_method);
+        let kernel = SphereHeatKernel::new(Sphere::new(d).map_err(|e| e.to_string())?, method);
         return Ok(Box::new(move |row: &Row| {
             let Input::Angle(theta) = row.input else {
                 unreachable!()

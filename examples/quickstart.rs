@@ -3,7 +3,7 @@
 //!
 //! Run with `cargo run --release --example quickstart`.
 
-use riemannian_diffusion::heat_kernel::{HeatKernel, SphereHeatKernel, SphereMethod};
+use riemannian_diffusion::heat_kernel::{HeatKernel, KernelMethod, SphereHeatKernel};
 use riemannian_diffusion::likelihood::{log_likelihood, LikelihoodOptions};
 use riemannian_diffusion::manifold::Sphere;
 use riemannian_diffusion::mixture::HeatKernelMixture;
@@ -11,7 +11,7 @@ use riemannian_diffusion::sampling::{HeatKernelSampler, SphereHeatKernelSampler}
 
 fn main() -> riemannian_diffusion::Result<()> {
     let sphere = Sphere::new(2)?;
-    let kernel = SphereHeatKernel::new(sphere, SphereMethod::Auto);
+    let kernel = SphereHeatKernel::new(sphere, KernelMethod::Auto);
 
     // Heat kernel p_t(x0, x) (∂_t p = ½Δp) and its Riemannian score at x.
     let x0 = [0.0, 0.0, 1.0];

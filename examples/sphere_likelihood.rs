@@ -43,7 +43,7 @@
 //!
 //! Run: `cargo run --release --example sphere_likelihood` (a few seconds on 2 cores).
 
-use riemannian_diffusion::heat_kernel::{SphereHeatKernel, SphereMethod};
+use riemannian_diffusion::heat_kernel::{KernelMethod, SphereHeatKernel};
 use riemannian_diffusion::likelihood::{
     log_likelihood_with_schedule, Divergence, LikelihoodOptions, ProbeDistribution,
 };
@@ -81,7 +81,7 @@ fn main() -> Result<()> {
         .iter()
         .flat_map(|&(_, lat, lon)| from_lat_lon(lat, lon))
         .collect();
-    let kernel = Box::new(SphereHeatKernel::new(sphere, SphereMethod::Auto));
+    let kernel = Box::new(SphereHeatKernel::new(sphere, KernelMethod::Auto));
     let mixture = HeatKernelMixture::new(kernel, data.clone())?;
     let schedule = GeometricSchedule::new(0.2, 20f64.sqrt())?;
     let (t0, t1) = (schedule.t_min(), schedule.t_max());

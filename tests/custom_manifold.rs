@@ -180,7 +180,13 @@ mod scaled_circle {
             let u = self.0.unit_tangent(x);
             score[0] = dlog * u[0];
             score[1] = dlog * u[1];
-            Ok(KernelEvaluation { log_prob, terms: 1 })
+            Ok(KernelEvaluation {
+                log_prob,
+                terms: 1,
+                // A sum over paths; the omitted images have exponents below −20 (`wrapped`).
+                estimator: KernelMethod::SumOverPaths,
+                error_estimate: 2.0 * (-20.0f64).exp(),
+            })
         }
     }
 

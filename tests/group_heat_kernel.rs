@@ -2,7 +2,7 @@
 //! (`reference_data/group_heat_kernel_*.csv`, ≥ 39 correct digits, see its README), plus
 //! invariance, symmetry and input-validation properties.
 
-use riemannian_diffusion::heat_kernel::{GroupHeatKernel, GroupMethod, HeatKernel};
+use riemannian_diffusion::heat_kernel::{GroupHeatKernel, HeatKernel, KernelMethod};
 use riemannian_diffusion::manifold::{
     CompactGroup, Manifold, ManifoldSpec, SpecialOrthogonal, SpecialUnitary, Unitary,
 };
@@ -69,7 +69,7 @@ fn point(name: &str, a: &[f64]) -> Vec<f64> {
     }
 }
 
-fn kernel(name: &str, method: GroupMethod) -> GroupHeatKernel {
+fn kernel(name: &str, method: KernelMethod) -> GroupHeatKernel {
     match name {
         "so3" => GroupHeatKernel::new(SpecialOrthogonal::new(3).unwrap(), method),
         "so4" => GroupHeatKernel::new(SpecialOrthogonal::new(4).unwrap(), method),
@@ -138,7 +138,7 @@ type Failure = (f64, Vec<f64>, String);
 /// rows are returned separately.
 fn measure(
     name: &str,
-    method: GroupMethod,
+    method: KernelMethod,
     keep: impl Fn(&Row) -> bool,
 ) -> (Vec<Measured>, Vec<Failure>) {
     let k = kernel(name, method);
@@ -170,7 +170,7 @@ fn measure(
 /// `score_relative`)`; returns the failing rows.
 fn report<'a>(
     name: &str,
-    method: GroupMethod,
+    method: KernelMethod,
     rows: &'a [Measured],
     log_bar: f64,
     score_relative: f64,
@@ -227,13 +227,13 @@ fn auto_matches_reference_at_every_row() {
     let mut failing = Vec::new();
     let mut count = 0;
     for name in groups_to_check() {
-        let (rows, failed) = measure(name, GroupMethod::Auto, |_| true);
+        let (rows, failed) = measure(name, KernelMethod::Auto, |_| true);
         count += rows.len() + failed.len();
         for f in &failed {
             println!("  ERROR {name} Auto t={} angles={:?}: {}", f.0, f.1, f.2);
             failing.push(format!("{name} {f:?}"));
         }
-        for r in report(name, GroupMethod::Auto, &rows, 1e-10, 1e-9) {
+        for r in report(name, KernelMethod::Auto, &rows, 1e-10, 1e-9) {
             if !input_limited(name, r.t, &r.angles) {
                 failing.push(format!("{name} t={} {:?}", r.t, r.angles));
             }
@@ -260,7 +260,7 @@ fn su3_centre_row_is_limited_by_the_matrix_input() {
         .iter()
         .find(|r| input_limited("su3", r.t, &r.angles))
         .unwrap();
-    let k = kernel("su3", GroupMethod::Auto);
+    let k = kernel("su3", KernelMethod::Auto);
     let a = row.angles[0];
     let ambient_score = |h: &[f64]| {
         let (_, g, _) = k.torus_log_prob(h, row.t).unwrap();
@@ -297,16 +297,16 @@ fn su3_centre_row_is_limited_by_the_matrix_input() {
 fn sum_over_paths_matches_reference() {
     let mut failing = Vec::new();
     for name in groups_to_check() {
-        let (rows, failed) = measure(name, GroupMethod::SumOverPaths, |r| r.t <= 1.0);
+        let (rows, failed) = measure(name, KernelMethod::SumOverPaths, |r| r.t <= 1.0);
         assert!(failed.is_empty(), "{name}: {failed:?}");
-        for r in report(name, GroupMethod::SumOverPaths, &rows, 1e-10, 1e-9) {
+        for r in report(name, KernelMethod::SumOverPaths, &rows, 1e-10, 1e-9) {
             if !input_limited(name, r.t, &r.angles) {
                 failing.push(format!("{name} t={} {:?}", r.t, r.angles));
             }
         }
-        let (rows, failed) = measure(name, GroupMethod::SumOverPaths, |r| r.t == 3.0);
+        let (rows, failed) = measure(name, KernelMethod::SumOverPaths, |r| r.t == 3.0);
         assert!(failed.is_empty(), "{name}: {failed:?}");
-        for r in report(name, GroupMethod::SumOverPaths, &rows, 1e-10, 1e-8) {
+        for r in report(name, KernelMethod::SumOverPaths, &rows, 1e-10, 1e-8) {
             failing.push(format!("{name} t={} {:?}", r.t, r.angles));
         }
     }
@@ -328,17 +328,11 @@ fn character_expansion_matches_reference_where_it_does_not_cancel() {
                 .unwrap()
                 .log_p
         };
-        let (measured, failed) = measure(name, GroupMethod::CharacterExpansion, |r| {
+        let (measured, failed) = measure(name, KernelMethod::Eigen, |r| {
             r.t >= 0.1 && identity_log_p(r.t) - r.log_p <= 8.0
         });
         assert!(failed.is_empty(), "{name}: {failed:?}");
-        for r in report(
-            name,
-            GroupMethod::CharacterExpansion,
-            &measured,
-            1e-10,
-            1e-9,
-        ) {
+        for r in report(name, KernelMethod::Eigen, &measured, 1e-10, 1e-9) {
             failing.push(format!("{name} t={} {:?}", r.t, r.angles));
         }
     }
@@ -354,10 +348,10 @@ fn character_expansion_matches_reference_where_it_does_not_cancel() {
 #[test]
 fn varadhan_and_schwinger_dewitt_error_orders() {
     for name in groups_to_check() {
-        let rs = kernel(name, GroupMethod::Auto).root_system().clone();
+        let rs = kernel(name, KernelMethod::Auto).root_system().clone();
         let rho2 = rs.rho_norm_sq();
-        let sd = kernel(name, GroupMethod::SchwingerDeWitt);
-        let var = kernel(name, GroupMethod::Varadhan);
+        let sd = kernel(name, KernelMethod::SchwingerDeWitt);
+        let var = kernel(name, KernelMethod::Varadhan);
         let rows = read(name);
         let identity = point(name, &vec![0.0; rows[0].angles.len()]);
         for row in &rows {
@@ -393,7 +387,7 @@ fn varadhan_and_schwinger_dewitt_error_orders() {
         }
     }
     // SD at the cut locus: a clear error, no NaN (SU(2) at −I).
-    let k = kernel("su2", GroupMethod::SchwingerDeWitt);
+    let k = kernel("su2", KernelMethod::SchwingerDeWitt);
     let minus_identity = point("su2", &[std::f64::consts::PI]);
     let identity = point("su2", &[0.0]);
     let error = k.log_prob(&identity, &minus_identity, 0.1).unwrap_err();
@@ -448,7 +442,7 @@ fn group_of(m: &dyn Manifold) -> CompactGroup {
     }
 }
 
-fn group_kernel(m: &dyn Manifold, method: GroupMethod) -> GroupHeatKernel {
+fn group_kernel(m: &dyn Manifold, method: KernelMethod) -> GroupHeatKernel {
     match group_of(m) {
         CompactGroup::SpecialOrthogonal(n) => {
             GroupHeatKernel::new(SpecialOrthogonal::new(n).unwrap(), method)
@@ -531,7 +525,7 @@ fn special_points(m: &dyn Manifold) -> Vec<Vec<f64>> {
 #[test]
 fn auto_is_finite_from_t_1e_minus_8_to_1e4() {
     for m in all_groups() {
-        for method in [GroupMethod::Varadhan, GroupMethod::SchwingerDeWitt] {
+        for method in [KernelMethod::Varadhan, KernelMethod::SchwingerDeWitt] {
             let k = group_kernel(m.as_ref(), method);
             let n = m.ambient_dim();
             let identity = torus_element(m.as_ref(), &special_points(m.as_ref())[0]);
@@ -546,7 +540,7 @@ fn auto_is_finite_from_t_1e_minus_8_to_1e4() {
                             m.spec()
                         ),
                         Err(err) => assert!(
-                            method == GroupMethod::SchwingerDeWitt
+                            method == KernelMethod::SchwingerDeWitt
                                 && err.to_string().contains("cut locus"),
                             "{} {method:?} t={t} h={h:?}: {err}",
                             m.spec()
@@ -555,7 +549,7 @@ fn auto_is_finite_from_t_1e_minus_8_to_1e4() {
                 }
             }
         }
-        let k = group_kernel(m.as_ref(), GroupMethod::Auto);
+        let k = group_kernel(m.as_ref(), KernelMethod::Auto);
         let n = m.ambient_dim();
         let identity = torus_element(m.as_ref(), &special_points(m.as_ref())[0]);
         for h in special_points(m.as_ref()) {
@@ -584,7 +578,7 @@ fn auto_is_finite_from_t_1e_minus_8_to_1e4() {
 fn auto_score_matches_central_differences_at_random_points() {
     let mut rng = rng_from_seed(17);
     for m in all_groups() {
-        let k = group_kernel(m.as_ref(), GroupMethod::Auto);
+        let k = group_kernel(m.as_ref(), KernelMethod::Auto);
         let n = m.ambient_dim();
         let d = m.dim();
         for t in [0.05, 0.5, 3.0] {
@@ -618,18 +612,18 @@ fn auto_score_matches_central_differences_at_random_points() {
 
 #[test]
 fn tolerance_is_validated() {
-    let k = kernel("so3", GroupMethod::Auto);
+    let k = kernel("so3", KernelMethod::Auto);
     assert_eq!(k.tolerance(), 1e-12);
-    assert_eq!(GroupMethod::default(), GroupMethod::Auto);
+    assert_eq!(KernelMethod::default(), KernelMethod::Auto);
     for bad in [0.0, -1e-3, 1e-16, f64::NAN, f64::INFINITY] {
         assert!(
-            kernel("so3", GroupMethod::Auto)
+            kernel("so3", KernelMethod::Auto)
                 .with_tolerance(bad)
                 .is_err(),
             "{bad}"
         );
     }
-    let k = kernel("su3", GroupMethod::Auto)
+    let k = kernel("su3", KernelMethod::Auto)
         .with_tolerance(1e-6)
         .unwrap();
     assert_eq!(k.tolerance(), 1e-6);
@@ -637,7 +631,7 @@ fn tolerance_is_validated() {
     let identity = point("su3", &[0.0, 0.0]);
     let x = point("su3", &[1.0, -0.5]);
     let loose = k.log_prob(&identity, &x, 0.3).unwrap();
-    let tight = kernel("su3", GroupMethod::Auto)
+    let tight = kernel("su3", KernelMethod::Auto)
         .log_prob(&identity, &x, 0.3)
         .unwrap();
     assert!((loose.log_prob - tight.log_prob).abs() < 1e-5);
@@ -651,7 +645,7 @@ fn tolerance_is_validated() {
 fn auto_timing_report() {
     let mut rng = rng_from_seed(3);
     for m in all_groups() {
-        let k = group_kernel(m.as_ref(), GroupMethod::Auto);
+        let k = group_kernel(m.as_ref(), KernelMethod::Auto);
         let n = m.ambient_dim();
         let points: Vec<(Vec<f64>, Vec<f64>)> = (0..64)
             .map(|_| {
@@ -718,7 +712,7 @@ fn groups() -> Vec<Box<dyn Manifold>> {
     ]
 }
 
-fn kernel_for(m: &dyn Manifold, method: GroupMethod) -> GroupHeatKernel {
+fn kernel_for(m: &dyn Manifold, method: KernelMethod) -> GroupHeatKernel {
     match group_of(m) {
         CompactGroup::SpecialOrthogonal(3) => kernel("so3", method),
         CompactGroup::SpecialOrthogonal(4) => kernel("so4", method),
@@ -733,9 +727,9 @@ fn symmetry_and_score_by_finite_differences_at_random_points() {
     let mut rng = rng_from_seed(7);
     for m in groups() {
         for method in [
-            GroupMethod::CharacterExpansion,
-            GroupMethod::SumOverPaths,
-            GroupMethod::Auto,
+            KernelMethod::Eigen,
+            KernelMethod::SumOverPaths,
+            KernelMethod::Auto,
         ] {
             let k = kernel_for(m.as_ref(), method);
             let n = m.ambient_dim();
@@ -784,7 +778,7 @@ fn symmetry_and_score_by_finite_differences_at_random_points() {
 fn conjugation_invariance() {
     let mut rng = rng_from_seed(11);
     for m in groups() {
-        let k = kernel_for(m.as_ref(), GroupMethod::SumOverPaths);
+        let k = kernel_for(m.as_ref(), KernelMethod::SumOverPaths);
         let n = m.ambient_dim();
         let mut x = vec![0.0; n];
         let mut c = vec![0.0; n];
@@ -874,7 +868,7 @@ fn inverse(m: &dyn Manifold, a: &[f64]) -> Vec<f64> {
 
 #[test]
 fn bad_input_is_an_error() {
-    let k = kernel("so3", GroupMethod::SumOverPaths);
+    let k = kernel("so3", KernelMethod::SumOverPaths);
     let id = point("so3", &[0.0]);
     let x = point("so3", &[0.5]);
     assert!(k.log_prob(&id, &x, 0.0).is_err());
@@ -889,7 +883,7 @@ fn bad_input_is_an_error() {
     assert!(k.log_prob(&id, &nan, 1.0).is_err());
     let mut short = vec![0.0; 8];
     assert!(k.score(&id, &x, 1.0, &mut short).is_err());
-    let ku = kernel("su3", GroupMethod::CharacterExpansion);
+    let ku = kernel("su3", KernelMethod::Eigen);
     let u = point("u2", &[0.3, 0.2]);
     assert!(ku.log_prob(&point("su3", &[0.0, 0.0]), &u, 1.0).is_err());
 }
@@ -943,7 +937,7 @@ fn path_sum_is_smooth_through_wall_intersections() {
     ];
     let mut worst: f64 = 0.0;
     for (m, center, direction, cancellation) in &cases {
-        let k = group_kernel(m.as_ref(), GroupMethod::SumOverPaths);
+        let k = group_kernel(m.as_ref(), KernelMethod::SumOverPaths);
         let d = center.iter().map(|c| c * c).sum::<f64>().sqrt();
         for t in [1e-3, 0.05, 0.5] {
             let g = |delta: f64| {
@@ -1012,8 +1006,8 @@ fn paths_and_characters_agree_on_higher_rank_groups() {
     ];
     let mut worst: (f64, f64) = (0.0, 0.0);
     for m in &groups {
-        let paths = group_kernel(m.as_ref(), GroupMethod::SumOverPaths);
-        let chars = group_kernel(m.as_ref(), GroupMethod::CharacterExpansion);
+        let paths = group_kernel(m.as_ref(), KernelMethod::SumOverPaths);
+        let chars = group_kernel(m.as_ref(), KernelMethod::Eigen);
         let r = paths.root_system().torus_dim();
         let special = matches!(group_of(m.as_ref()), CompactGroup::SpecialUnitary(_));
         let base: Vec<f64> = (0..r).map(|j| 0.61 - 0.37 * j as f64).collect();
@@ -1058,8 +1052,8 @@ fn paths_and_characters_agree_on_higher_rank_groups() {
 #[test]
 fn character_expansion_refuses_where_it_cancels() {
     let so3 = SpecialOrthogonal::new(3).unwrap();
-    let kernel = GroupHeatKernel::new(so3, GroupMethod::CharacterExpansion).unwrap();
-    let reference = GroupHeatKernel::new(so3, GroupMethod::SumOverPaths).unwrap();
+    let kernel = GroupHeatKernel::new(so3, KernelMethod::Eigen).unwrap();
+    let reference = GroupHeatKernel::new(so3, KernelMethod::SumOverPaths).unwrap();
     let identity = [1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0];
     let (c, s) = (1.0f64.cos(), 1.0f64.sin());
     let rotation = [c, -s, 0.0, s, c, 0.0, 0.0, 0.0, 1.0];

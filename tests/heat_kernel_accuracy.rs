@@ -11,7 +11,7 @@
 //! Measured maxima are printed by the tests and quoted in `heat_kernel::sphere`.
 
 use riemannian_diffusion::heat_kernel::{
-    HeatKernel, SphereHeatKernel, SphereMethod, TorusHeatKernel, TorusMethod,
+    HeatKernel, KernelMethod, SphereHeatKernel, TorusHeatKernel,
 };
 use riemannian_diffusion::manifold::{Manifold, Sphere, Torus};
 use riemannian_diffusion::random::rng_from_seed;
@@ -77,7 +77,7 @@ fn auto_sphere_kernel_matches_reference() {
     let mut failures = Vec::new();
     for r in &rows {
         let (d, t, theta, log_p, dlog_p) = (r[0] as usize, r[1], r[2], r[3], r[4]);
-        let kernel = SphereHeatKernel::new(Sphere::new(d).unwrap(), SphereMethod::Auto);
+        let kernel = SphereHeatKernel::new(Sphere::new(d).unwrap(), KernelMethod::Auto);
         let e = kernel.log_prob_angle(theta, t).unwrap();
         let err_log = (e.log_prob - log_p).abs();
         let err_score = (e.dlog_prob_dtheta - dlog_p).abs() / dlog_p.abs().max(1.0);
@@ -113,7 +113,7 @@ fn auto_torus_kernel_matches_reference() {
         let (d, t) = (r[0] as usize, r[1]);
         let x: Vec<f64> = r[2..2 + d].to_vec();
         let (log_p, s) = (r[4], &r[5..5 + d]);
-        let kernel = TorusHeatKernel::new(Torus::new(d).unwrap(), TorusMethod::Auto);
+        let kernel = TorusHeatKernel::new(Torus::new(d).unwrap(), KernelMethod::Auto).unwrap();
         let mut score = vec![0.0; d];
         let e = kernel.score(&vec![0.0; d], &x, t, &mut score).unwrap();
         let err_log = (e.log_prob - log_p).abs();
@@ -156,7 +156,7 @@ fn explicit_methods_match_reference_where_they_answer() {
         let (d, t, theta, log_p, dlog_p) = (r[0] as usize, r[1], r[2], r[3], r[4]);
         let sphere = Sphere::new(d).unwrap();
         if t >= 1e-2 {
-            let kernel = SphereHeatKernel::new(sphere, SphereMethod::Eigen);
+            let kernel = SphereHeatKernel::new(sphere, KernelMethod::Eigen);
             if let Ok(e) = kernel.log_prob_angle(theta, t) {
                 let err = (e.log_prob - log_p).abs();
                 assert!(
@@ -174,7 +174,7 @@ fn explicit_methods_match_reference_where_they_answer() {
             }
         }
         if d >= 4 {
-            let kernel = SphereHeatKernel::new(sphere, SphereMethod::SumOverPaths);
+            let kernel = SphereHeatKernel::new(sphere, KernelMethod::SumOverPaths);
             let e = match kernel.log_prob_angle(theta, t) {
                 Ok(e) => e,
                 Err(e) => {
@@ -202,20 +202,21 @@ fn explicit_methods_match_reference_where_they_answer() {
 #[test]
 fn tolerance_is_validated_and_honoured() {
     let sphere = Sphere::new(7).unwrap();
-    let kernel = SphereHeatKernel::new(sphere, SphereMethod::Auto);
+    let kernel = SphereHeatKernel::new(sphere, KernelMethod::Auto);
     assert_eq!(kernel.tolerance(), 1e-12);
     for bad in [f64::NAN, f64::INFINITY, 0.0, -1e-3, 1e-16] {
         assert!(kernel.with_tolerance(bad).is_err(), "{bad}");
-        let torus = TorusHeatKernel::new(Torus::new(2).unwrap(), TorusMethod::Auto);
+        let torus = TorusHeatKernel::new(Torus::new(2).unwrap(), KernelMethod::Auto).unwrap();
         assert!(torus.with_tolerance(bad).is_err(), "{bad}");
     }
-    let torus = TorusHeatKernel::new(Torus::new(2).unwrap(), TorusMethod::Auto)
+    let torus = TorusHeatKernel::new(Torus::new(2).unwrap(), KernelMethod::Auto)
+        .unwrap()
         .with_tolerance(1e-6)
         .unwrap();
     assert_eq!(torus.tolerance(), 1e-6);
     // A looser tolerance may pick cheaper estimators, but must still meet it.
     for d in [4usize, 7, 8, 127] {
-        let loose = SphereHeatKernel::new(Sphere::new(d).unwrap(), SphereMethod::Auto)
+        let loose = SphereHeatKernel::new(Sphere::new(d).unwrap(), KernelMethod::Auto)
             .with_tolerance(1e-6)
             .unwrap();
         assert_eq!(loose.tolerance(), 1e-6);
@@ -259,7 +260,7 @@ fn sphere_kernels_integrate_to_one() {
         } else {
             Sphere::new(d - 1).unwrap().log_volume().exp()
         };
-        let kernel = SphereHeatKernel::new(sphere, SphereMethod::Auto);
+        let kernel = SphereHeatKernel::new(sphere, KernelMethod::Auto);
         let times: &[f64] = match d {
             4 => &[1e-2, 0.1],
             127 => &[1e-2, 3e-2],
@@ -293,13 +294,13 @@ fn torus_kernel_integrates_to_one() {
     // integrand, error ~ e^{−2π²σ²/h²} ≈ e^{−33} at σ² = t = 0.01, h = 2π/256.
     let torus = Torus::new(2).unwrap();
     for method in [
-        TorusMethod::Auto,
-        TorusMethod::SumOverPaths,
-        TorusMethod::Eigen,
+        KernelMethod::Auto,
+        KernelMethod::SumOverPaths,
+        KernelMethod::Eigen,
     ] {
-        let kernel = TorusHeatKernel::new(torus, method);
+        let kernel = TorusHeatKernel::new(torus, method).unwrap();
         for &t in &[0.01, 0.1, 1.0, 10.0] {
-            if method == TorusMethod::Eigen && t < 1.0 {
+            if method == KernelMethod::Eigen && t < 1.0 {
                 continue; // the Fourier series cancels far from x0 at small t (it reports an error)
             }
             let n = 256;
@@ -337,7 +338,7 @@ fn auto_is_finite_from_tiny_to_huge_times() {
         PI,
     ];
     for d in [1usize, 2, 3, 4, 5, 7, 8, 127, 128, 511] {
-        let kernel = SphereHeatKernel::new(Sphere::new(d).unwrap(), SphereMethod::Auto);
+        let kernel = SphereHeatKernel::new(Sphere::new(d).unwrap(), KernelMethod::Auto);
         for i in 0..=48 {
             let t = 10f64.powf(-8.0 + 12.0 * i as f64 / 48.0);
             for &theta in &thetas {
@@ -369,7 +370,7 @@ fn auto_is_finite_from_tiny_to_huge_times() {
             }
         }
     }
-    let kernel = TorusHeatKernel::new(Torus::new(2).unwrap(), TorusMethod::Auto);
+    let kernel = TorusHeatKernel::new(Torus::new(2).unwrap(), KernelMethod::Auto).unwrap();
     for i in 0..=48 {
         let t = 10f64.powf(-8.0 + 12.0 * i as f64 / 48.0);
         for &x in &[
@@ -402,7 +403,7 @@ fn sphere_score_is_the_gradient_of_log_p() {
     let mut rng = rng_from_seed(11);
     for d in [2usize, 3, 4, 7, 8] {
         let sphere = Sphere::new(d).unwrap();
-        let kernel = SphereHeatKernel::new(sphere, SphereMethod::Auto);
+        let kernel = SphereHeatKernel::new(sphere, KernelMethod::Auto);
         let n = d + 1;
         for k in 0..if d <= 3 { 60 } else { 20 } {
             let t = [0.01, 0.05, 0.3, 1.0, 4.0][k % 5];
@@ -486,7 +487,7 @@ fn sphere_kernel_is_symmetric_and_batches_agree() {
 #[test]
 fn bad_input_is_an_error_not_a_panic() {
     let sphere = Sphere::new(2).unwrap();
-    let kernel = SphereHeatKernel::new(sphere, SphereMethod::Auto);
+    let kernel = SphereHeatKernel::new(sphere, KernelMethod::Auto);
     let x0 = [0.0, 0.0, 1.0];
     let mut s = [0.0; 3];
     for t in [0.0, -1.0, f64::NAN, f64::INFINITY] {
@@ -500,12 +501,12 @@ fn bad_input_is_an_error_not_a_panic() {
     assert!(kernel
         .log_prob_batch(&x0, &[0.0; 4], &[1.0], &mut [0.0; 1])
         .is_err());
-    let torus = TorusHeatKernel::new(Torus::new(2).unwrap(), TorusMethod::Auto);
+    let torus = TorusHeatKernel::new(Torus::new(2).unwrap(), KernelMethod::Auto).unwrap();
     assert!(torus.log_prob(&[0.0, 0.0], &[7.0, 0.0], 1.0).is_err());
     // Explicit methods report, rather than hide, regimes they cannot handle.
-    let eigen = SphereHeatKernel::new(sphere, SphereMethod::Eigen);
+    let eigen = SphereHeatKernel::new(sphere, KernelMethod::Eigen);
     assert!(eigen.log_prob_angle(PI, 1e-3).is_err());
-    let sdw = SphereHeatKernel::new(sphere, SphereMethod::SchwingerDeWitt);
+    let sdw = SphereHeatKernel::new(sphere, KernelMethod::SchwingerDeWitt);
     assert!(sdw.log_prob_angle(PI, 0.1).is_err());
 }
 
@@ -514,8 +515,8 @@ fn schwinger_dewitt_error_is_the_derived_first_correction() {
     // Leading term error on S²: log p − log p_SdW = a₁(θ) t + O(t²), a₁ = (d−1)(d−3)/8 ·
     // (θ cot θ − 1)/θ² = −(θ cot θ − 1)/(8θ²). Checks the derivation in `asymptotic`.
     let sphere = Sphere::new(2).unwrap();
-    let exact = SphereHeatKernel::new(sphere, SphereMethod::Auto);
-    let sdw = SphereHeatKernel::new(sphere, SphereMethod::SchwingerDeWitt);
+    let exact = SphereHeatKernel::new(sphere, KernelMethod::Auto);
+    let sdw = SphereHeatKernel::new(sphere, KernelMethod::SchwingerDeWitt);
     for &theta in &[0.0f64, 0.5, 1.0, 2.0] {
         let a1 = if theta == 0.0 {
             1.0 / 24.0
@@ -534,8 +535,8 @@ fn schwinger_dewitt_error_is_the_derived_first_correction() {
     }
     // S³: the leading term is exact up to the winding paths (relative e^{−2π(π−θ)/t}).
     let s3 = Sphere::new(3).unwrap();
-    let exact = SphereHeatKernel::new(s3, SphereMethod::Auto);
-    let sdw = SphereHeatKernel::new(s3, SphereMethod::SchwingerDeWitt);
+    let exact = SphereHeatKernel::new(s3, KernelMethod::Auto);
+    let sdw = SphereHeatKernel::new(s3, KernelMethod::SchwingerDeWitt);
     for &theta in &[0.0f64, 1.0, 2.0] {
         let diff = exact.log_prob_angle(theta, 0.1).unwrap().log_prob
             - sdw.log_prob_angle(theta, 0.1).unwrap().log_prob;
@@ -549,7 +550,7 @@ fn large_dimension_eigen_series_is_normalised() {
     for &(d, t) in &[(7usize, 0.3), (127, 0.05)] {
         let sphere = Sphere::new(d).unwrap();
         let log_area = Sphere::new(d - 1).unwrap().log_volume();
-        let kernel = SphereHeatKernel::new(sphere, SphereMethod::Eigen);
+        let kernel = SphereHeatKernel::new(sphere, KernelMethod::Eigen);
         let f = |th: f64| {
             if th <= 0.0 || th >= PI {
                 return 0.0;
@@ -588,8 +589,8 @@ mod properties {
             let t = 10f64.powf(-1.0 + 2.0 * unit(a)); // [0.1, 10]: at most 33 terms
             let theta = PI * unit(b);
             let sphere = Sphere::new(d).unwrap();
-            let eigen = SphereHeatKernel::new(sphere, SphereMethod::Eigen);
-            let auto = SphereHeatKernel::new(sphere, SphereMethod::Auto);
+            let eigen = SphereHeatKernel::new(sphere, KernelMethod::Eigen);
+            let auto = SphereHeatKernel::new(sphere, KernelMethod::Auto);
             match eigen.log_prob_angle(theta, t) {
                 Err(_) => TestResult::discard(),
                 Ok(e) => {
@@ -607,7 +608,7 @@ mod properties {
             let d = [1usize, 2, 3, 4, 5, 7, 8][(dim % 7) as usize];
             let t = 10f64.powf(-3.0 + 4.0 * unit(a));
             let theta = PI * unit(b);
-            let e = SphereHeatKernel::new(Sphere::new(d).unwrap(), SphereMethod::Auto).log_prob_angle(theta, t).unwrap();
+            let e = SphereHeatKernel::new(Sphere::new(d).unwrap(), KernelMethod::Auto).log_prob_angle(theta, t).unwrap();
             e.log_prob.is_finite() && e.dlog_prob_dtheta <= 1e-9 * (1.0 + 1.0 / t)
         }
 
@@ -617,8 +618,8 @@ mod properties {
             let x = [TAU * unit(b), TAU * unit(c)];
             let torus = Torus::new(2).unwrap();
             let (mut s1, mut s2) = ([0.0; 2], [0.0; 2]);
-            let paths = TorusHeatKernel::new(torus, TorusMethod::SumOverPaths).score(&[0.0, 0.0], &x, t, &mut s1).unwrap();
-            match TorusHeatKernel::new(torus, TorusMethod::Eigen).score(&[0.0, 0.0], &x, t, &mut s2) {
+            let paths = TorusHeatKernel::new(torus, KernelMethod::SumOverPaths).unwrap().score(&[0.0, 0.0], &x, t, &mut s1).unwrap();
+            match TorusHeatKernel::new(torus, KernelMethod::Eigen).unwrap().score(&[0.0, 0.0], &x, t, &mut s2) {
                 Err(_) => TestResult::discard(),
                 Ok(f) => TestResult::from_bool(
                     (paths.log_prob - f.log_prob).abs() < 1e-8
@@ -636,8 +637,8 @@ mod properties {
 fn sphere_path_sums_refuse_beyond_their_range() {
     use riemannian_diffusion::heat_kernel::sphere::paths_max_time;
     for d in [2usize, 3] {
-        let paths = SphereHeatKernel::new(Sphere::new(d).unwrap(), SphereMethod::SumOverPaths);
-        let eigen = SphereHeatKernel::new(Sphere::new(d).unwrap(), SphereMethod::Eigen);
+        let paths = SphereHeatKernel::new(Sphere::new(d).unwrap(), KernelMethod::SumOverPaths);
+        let eigen = SphereHeatKernel::new(Sphere::new(d).unwrap(), KernelMethod::Eigen);
         let limit = paths_max_time(d);
         assert!(paths.log_prob_angle(1.0, 2.0 * limit).is_err());
         for t in [1.0, 10.0, limit] {

@@ -24,9 +24,7 @@
 //! full period (spectrally accurate for the smooth periodic integrand; 256 nodes, error far
 //! below `1e-6` for `t ≥ 0.1`). Both are orders of magnitude below `D_crit ≥ 0.015`.
 
-use riemannian_diffusion::heat_kernel::{
-    GroupHeatKernel, GroupMethod, SphereHeatKernel, SphereMethod,
-};
+use riemannian_diffusion::heat_kernel::{GroupHeatKernel, KernelMethod, SphereHeatKernel};
 use riemannian_diffusion::manifold::{
     CompactGroup, Manifold, ManifoldSpec, Product, SpecialOrthogonal, SpecialUnitary, Sphere,
     Torus, Unitary,
@@ -231,7 +229,7 @@ fn torus_marginal_log(kernel: &GroupHeatKernel, a: f64, t: f64, nodes: usize) ->
 #[test]
 fn so3_rotation_angle_ks_and_power() {
     let so3 = SpecialOrthogonal::new(3).unwrap();
-    let kernel = GroupHeatKernel::new(so3, GroupMethod::Auto).unwrap();
+    let kernel = GroupHeatKernel::new(so3, KernelMethod::Auto).unwrap();
     let cdf = |t: f64| Cdf::from_log(|a| log_weyl_density(&kernel, &[a], t), 0.0, PI, 2000);
     for (k, t) in [0.05, 0.5, 2.0].into_iter().enumerate() {
         let n = if t == 0.5 { 20_000 } else { 4000 };
@@ -260,7 +258,7 @@ fn so3_rotation_angle_ks_and_power() {
 #[test]
 fn su2_angle_ks() {
     let su2 = SpecialUnitary::new(2).unwrap();
-    let kernel = GroupHeatKernel::new(su2, GroupMethod::Auto).unwrap();
+    let kernel = GroupHeatKernel::new(su2, KernelMethod::Auto).unwrap();
     for (k, t) in [0.05, 0.5, 3.0].into_iter().enumerate() {
         let (x0, xs) = draw(&su2, t, 4000, 200 + k as u64);
         // d(x0, x) = |H| = √2 a with eigen-angles (a, −a), a ∈ [0, π].
@@ -319,15 +317,15 @@ fn rank_two_groups_marginal_ks() {
     let groups: Vec<(Box<dyn Manifold>, GroupHeatKernel)> = vec![
         (
             Box::new(u2),
-            GroupHeatKernel::new(u2, GroupMethod::Auto).unwrap(),
+            GroupHeatKernel::new(u2, KernelMethod::Auto).unwrap(),
         ),
         (
             Box::new(su3),
-            GroupHeatKernel::new(su3, GroupMethod::Auto).unwrap(),
+            GroupHeatKernel::new(su3, KernelMethod::Auto).unwrap(),
         ),
         (
             Box::new(so4),
-            GroupHeatKernel::new(so4, GroupMethod::Auto).unwrap(),
+            GroupHeatKernel::new(so4, KernelMethod::Auto).unwrap(),
         ),
     ];
     for (g, (m, kernel)) in groups.iter().enumerate() {
@@ -418,7 +416,7 @@ fn fundamental_character_moments() {
 fn sphere_radial(d: usize, times: [f64; 3], n: usize, seed: u64) {
     let sphere = Sphere::new(d).unwrap();
     let flow = SphereFlowSampler::new(sphere);
-    let kernel = SphereHeatKernel::new(sphere, SphereMethod::Auto);
+    let kernel = SphereHeatKernel::new(sphere, KernelMethod::Auto);
     let log_density = |theta: f64, t: f64| {
         if theta <= 0.0 || theta >= PI {
             return f64::NEG_INFINITY;
@@ -471,7 +469,7 @@ fn high_dimensional_spheres_large_samples() {
 fn rejection_branch_bound_holds_where_used() {
     for d in [4usize, 5, 8, 16, 127] {
         let sphere = Sphere::new(d).unwrap();
-        let kernel = SphereHeatKernel::new(sphere, SphereMethod::Auto);
+        let kernel = SphereHeatKernel::new(sphere, KernelMethod::Auto);
         let auto = SphereAutoSampler::new(sphere);
         let mut used = 0;
         for k in 0..=32 {
@@ -514,7 +512,7 @@ fn rejection_branch_bound_holds_where_used() {
 fn sphere_auto_sampler_radial_ks() {
     for (d, times) in [(8usize, [1e-3, 0.3, 3.0]), (127, [2e-4, 0.016, 1.0])] {
         let sphere = Sphere::new(d).unwrap();
-        let kernel = SphereHeatKernel::new(sphere, SphereMethod::Auto);
+        let kernel = SphereHeatKernel::new(sphere, KernelMethod::Auto);
         let auto = SphereAutoSampler::new(sphere);
         for (k, t) in times.into_iter().enumerate() {
             let n = if auto.uses_rejection(t).unwrap() {

@@ -3,7 +3,7 @@
 //! kept, atomic output file, usage errors).
 
 use riemannian_diffusion::heat_kernel::{
-    GroupHeatKernel, GroupMethod, HeatKernel, SphereHeatKernel, SphereMethod,
+    GroupHeatKernel, HeatKernel, KernelMethod, SphereHeatKernel,
 };
 use riemannian_diffusion::manifold::{SpecialOrthogonal, SpecialUnitary, Sphere};
 use std::io::Write;
@@ -79,8 +79,11 @@ fn csv_line(x0: &[f64], x: &[f64]) -> String {
     fields.join(",") + "\n"
 }
 
-/// Parses the output: (header, rows of (log p, terms, score)).
-fn parse_output(stdout: &str) -> (String, Vec<(f64, usize, Vec<f64>)>) {
+/// One output row: log p, terms, estimator, error estimate, score.
+type OutputRow = (f64, usize, String, f64, Vec<f64>);
+
+/// Parses the output: (header, rows).
+fn parse_output(stdout: &str) -> (String, Vec<OutputRow>) {
     let mut lines = stdout.lines();
     let header = lines.next().expect("a header line").to_string();
     let rows = lines
@@ -88,15 +91,17 @@ fn parse_output(stdout: &str) -> (String, Vec<(f64, usize, Vec<f64>)>) {
             let fields: Vec<&str> = line.split(',').collect();
             let log_p = fields[0].parse().unwrap();
             let terms = fields[1].parse().unwrap();
-            let score = fields[2..].iter().map(|v| v.parse().unwrap()).collect();
-            (log_p, terms, score)
+            let estimator = fields[2].to_string();
+            let error_estimate = fields[3].parse().unwrap();
+            let score = fields[4..].iter().map(|v| v.parse().unwrap()).collect();
+            (log_p, terms, estimator, error_estimate, score)
         })
         .collect();
     (header, rows)
 }
 
 fn header(k: usize) -> String {
-    let mut h = String::from("log_p,terms");
+    let mut h = String::from("log_p,terms,estimator,error_estimate");
     for i in 0..k {
         h.push_str(&format!(",score_{i}"));
     }
@@ -115,12 +120,14 @@ fn assert_matches_library(
     let (head, rows) = parse_output(&text(&output.stdout));
     assert_eq!(head, header(k));
     assert_eq!(rows.len(), pairs.len());
-    for ((x0, x), (log_p, terms, score)) in pairs.iter().zip(&rows) {
+    for ((x0, x), (log_p, terms, estimator, error_estimate, score)) in pairs.iter().zip(&rows) {
         let mut expected = vec![0.0; k];
         let e = kernel.score(x0, x, t, &mut expected).unwrap();
         // The output's shortest round-trip numbers read back to the same f64 (−0 prints as 0).
         assert_eq!(*log_p, e.log_prob, "x = {x:?}");
         assert_eq!(*terms, e.terms, "x = {x:?}");
+        assert_eq!(*estimator, e.estimator.name(), "x = {x:?}");
+        assert_eq!(*error_estimate, e.error_estimate, "x = {x:?}");
         assert_eq!(score, &expected, "x = {x:?}");
     }
 }
@@ -146,7 +153,7 @@ fn sphere_values_equal_the_library_from_stdin() {
         })
         .collect();
     let input: String = pairs.iter().map(|(a, b)| csv_line(a, b)).collect();
-    let library = SphereHeatKernel::new(Sphere::new(2).unwrap(), SphereMethod::Auto);
+    let library = SphereHeatKernel::new(Sphere::new(2).unwrap(), KernelMethod::Auto);
     for t in [0.01, 0.3, 2.0] {
         let output = kernel(
             &["--manifold", "sphere:2", "--t", &t.to_string()],
@@ -155,7 +162,7 @@ fn sphere_values_equal_the_library_from_stdin() {
         assert_matches_library(&library, &pairs, t, &output);
     }
     // An explicit method goes to the same estimator as the library's.
-    let library = SphereHeatKernel::new(Sphere::new(2).unwrap(), SphereMethod::Varadhan);
+    let library = SphereHeatKernel::new(Sphere::new(2).unwrap(), KernelMethod::Varadhan);
     let output = kernel(
         &[
             "--manifold",
@@ -212,7 +219,7 @@ fn so3_values_equal_the_library_from_a_file() {
     std::fs::write(&file, format!("# SO(3) pairs\n{input}")).unwrap();
     let t = 0.5;
     let library =
-        GroupHeatKernel::new(SpecialOrthogonal::new(3).unwrap(), GroupMethod::Auto).unwrap();
+        GroupHeatKernel::new(SpecialOrthogonal::new(3).unwrap(), KernelMethod::Auto).unwrap();
     let output = kernel(&["--manifold", "so:3", "--t", "0.5", "--input", &file], b"");
     assert_matches_library(&library, &pairs, t, &output);
 }
@@ -240,15 +247,16 @@ fn su3_has_eighteen_score_columns() {
     let mut lines = stdout.lines();
     assert_eq!(lines.next().unwrap(), header(18));
     for line in lines {
-        assert_eq!(line.split(',').count(), 20, "{line}");
+        assert_eq!(line.split(',').count(), 22, "{line}");
     }
     let library =
-        GroupHeatKernel::new(SpecialUnitary::new(3).unwrap(), GroupMethod::SumOverPaths).unwrap();
+        GroupHeatKernel::new(SpecialUnitary::new(3).unwrap(), KernelMethod::SumOverPaths).unwrap();
     let pairs = [(x0.clone(), x), (x0.clone(), x0)];
     assert_matches_library(&library, &pairs, 0.2, &output);
     // The default method is the group's Auto.
     let output = kernel(&["--manifold", "su:3", "--t", "0.2"], input.as_bytes());
-    let library = GroupHeatKernel::new(SpecialUnitary::new(3).unwrap(), GroupMethod::Auto).unwrap();
+    let library =
+        GroupHeatKernel::new(SpecialUnitary::new(3).unwrap(), KernelMethod::Auto).unwrap();
     assert_matches_library(&library, &pairs, 0.2, &output);
 }
 
@@ -460,7 +468,10 @@ fn an_existing_output_file_is_not_clobbered_by_failures() {
     let output = kernel(&["--manifold", "torus:1", "--t", "1", "-o", &out], b"1,2\n");
     assert!(output.status.success(), "{}", text(&output.stderr));
     let written = std::fs::read_to_string(&out).unwrap();
-    assert!(written.starts_with("log_p,terms,score_0\n") && written.lines().count() == 2);
+    assert!(
+        written.starts_with("log_p,terms,estimator,error_estimate,score_0\n")
+            && written.lines().count() == 2
+    );
     assert!(output.stdout.is_empty());
     // The input may be the output file itself (it is read before the rename).
     std::fs::write(&out, "1,2\n3,4\n").unwrap();
@@ -487,7 +498,7 @@ fn help_documents_the_formats_and_its_example_runs() {
         "torus:D",
         "su:N",
         "re, im",
-        "log_p,terms,score_0",
+        "log_p,terms,estimator,error_estimate,score_0",
         "Blank lines",
         "atomically",
         "Example",
@@ -500,9 +511,12 @@ fn help_documents_the_formats_and_its_example_runs() {
         b"0,0,1,0.6,0,0.8\n",
     );
     let (head, rows) = parse_output(&text(&output.stdout));
-    assert_eq!(head, "log_p,terms,score_0,score_1,score_2");
+    assert_eq!(
+        head,
+        "log_p,terms,estimator,error_estimate,score_0,score_1,score_2"
+    );
     assert_eq!(rows.len(), 1);
     // Score: ∂_θ log p along u = (cos θ·x − x₀)/sin θ, tangent at x: ⟨score, x⟩ = 0.
-    let score = &rows[0].2;
+    let score = &rows[0].4;
     assert!((score[0] * 0.6 + score[2] * 0.8).abs() < 1e-12, "{score:?}");
 }

@@ -64,7 +64,7 @@ impl Worst {
             .0
             .entry(key.into())
             .or_insert((0.0, String::new(), 0.0));
-        if !(ratios.0 <= cell.0) {
+        if ratios.0 > cell.0 || ratios.0.is_nan() {
             (cell.0, cell.1) = (ratios.0, row);
         }
         cell.2 = cell.2.max(ratios.1);
@@ -95,10 +95,10 @@ fn judge(
     if e.estimator == KernelMethod::Auto {
         problems.push("reports Auto".to_string());
     }
-    if auto && !(e.error_estimate <= DEFAULT_AUTO_TOLERANCE) {
+    if auto && (e.error_estimate > DEFAULT_AUTO_TOLERANCE || e.error_estimate.is_nan()) {
         problems.push(format!("Auto estimate {:.2e} > 1e-12", e.error_estimate));
     }
-    if !(ratio <= 1.0) {
+    if ratio > 1.0 || ratio.is_nan() {
         problems.push(format!(
             "actual {actual:.2e} > estimate {:.2e} + floor {floor:.2e}",
             e.error_estimate

@@ -17,8 +17,7 @@
 
 use quickcheck::{QuickCheck, TestResult};
 use riemannian_diffusion::heat_kernel::{
-    GroupHeatKernel, GroupMethod, HeatKernel, SphereHeatKernel, SphereMethod, TorusHeatKernel,
-    TorusMethod,
+    GroupHeatKernel, HeatKernel, KernelMethod, SphereHeatKernel, TorusHeatKernel,
 };
 use riemannian_diffusion::lie::RootSystem;
 use riemannian_diffusion::manifold::{
@@ -30,7 +29,7 @@ use std::f64::consts::{PI, TAU};
 const EPS: f64 = f64::EPSILON;
 
 /// The accuracy of `log p` each `Auto` kernel is held to (its contract): the group kernels' default
-/// tolerance (`1e-12` relative in `p`, `DEFAULT_GROUP_TOLERANCE`), the measured `1e-12` of the
+/// tolerance (`1e-12` relative in `p`, `DEFAULT_AUTO_TOLERANCE`), the measured `1e-12` of the
 /// torus and of `S^d`, `d ≤ 3` (module docs of `sphere`); for `S^d`, `d ≥ 4`, whose `Auto` accepts
 /// the Gegenbauer series up to an estimated rounding error of `1e-7`, the acceptance bar
 /// `1e-10`. Two `Auto` evaluations of the same density (at inputs equal up to rounding) may differ
@@ -66,13 +65,12 @@ impl Space {
     /// The `Auto` kernel of the manifold.
     fn auto(self) -> Box<dyn HeatKernel> {
         match self {
-            Space::Torus(d) => Box::new(TorusHeatKernel::new(
-                Torus::new(d).unwrap(),
-                TorusMethod::Auto,
-            )),
+            Space::Torus(d) => {
+                Box::new(TorusHeatKernel::new(Torus::new(d).unwrap(), KernelMethod::Auto).unwrap())
+            }
             Space::Sphere(d) => Box::new(SphereHeatKernel::new(
                 Sphere::new(d).unwrap(),
-                SphereMethod::Auto,
+                KernelMethod::Auto,
             )),
             Space::So(n) => group_auto(SpecialOrthogonal::new(n).unwrap()),
             Space::Su(n) => group_auto(SpecialUnitary::new(n).unwrap()),
@@ -105,7 +103,7 @@ impl Space {
 fn group_auto(
     group: impl Into<riemannian_diffusion::manifold::CompactGroup>,
 ) -> Box<dyn HeatKernel> {
-    Box::new(GroupHeatKernel::new(group, GroupMethod::Auto).unwrap())
+    Box::new(GroupHeatKernel::new(group, KernelMethod::Auto).unwrap())
 }
 
 // ---------------------------------------------------------------------------------------------

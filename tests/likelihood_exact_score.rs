@@ -18,9 +18,7 @@
 //! neighbours (points of typical density). Far-tail query points (`log p` down to `−15`,
 //! `|s| ≈ 40`) have errors up to `≈ 1.5e-3` at `1e-5` and `≈ 1e-6` at `1e-8`.
 
-use riemannian_diffusion::heat_kernel::{
-    SphereHeatKernel, SphereMethod, TorusHeatKernel, TorusMethod,
-};
+use riemannian_diffusion::heat_kernel::{KernelMethod, SphereHeatKernel, TorusHeatKernel};
 use riemannian_diffusion::likelihood::{
     log_likelihood, log_likelihood_with_schedule, Divergence, LikelihoodOptions, ProbeDistribution,
 };
@@ -33,14 +31,14 @@ use std::time::Instant;
 
 fn sphere_mixture() -> HeatKernelMixture {
     let s2 = Sphere::new(2).unwrap();
-    let kernel = Box::new(SphereHeatKernel::new(s2, SphereMethod::Auto));
+    let kernel = Box::new(SphereHeatKernel::new(s2, KernelMethod::Auto));
     let points = vec![0.0, 0.0, 1.0, 0.6, 0.8, 0.0, -0.48, 0.6, -0.64];
     HeatKernelMixture::new(kernel, points).unwrap()
 }
 
 fn torus_mixture() -> HeatKernelMixture {
     let t2 = Torus::new(2).unwrap();
-    let kernel = Box::new(TorusHeatKernel::new(t2, TorusMethod::Auto));
+    let kernel = Box::new(TorusHeatKernel::new(t2, KernelMethod::Auto).unwrap());
     HeatKernelMixture::new(kernel, vec![0.5, 1.0, 3.0, 5.5, 6.0, 2.5]).unwrap()
 }
 

@@ -21,7 +21,7 @@
 //! volume `Vol G = Vol T ∏_{α>0} 2π/⟨α, ρ⟩` (two independent formulas), which is the prior
 //! term `−log Vol G` of the likelihood.
 
-use riemannian_diffusion::heat_kernel::{HeatKernel, KernelEvaluation};
+use riemannian_diffusion::heat_kernel::{HeatKernel, KernelEvaluation, KernelMethod};
 use riemannian_diffusion::lie::RootSystem;
 use riemannian_diffusion::likelihood::{
     log_likelihood, Divergence, LikelihoodOptions, ProbeDistribution,
@@ -109,12 +109,18 @@ impl HeatKernel for ProductKernel {
         let mut total = KernelEvaluation {
             log_prob: 0.0,
             terms: 0,
+            estimator: KernelMethod::Eigen,
+            error_estimate: 0.0,
         };
         for (i, k) in self.factors.iter().enumerate() {
             let r = self.product.factor_range(i);
             let e = k.log_prob(&x0[r.clone()], &x[r], t)?;
             total.log_prob += e.log_prob;
             total.terms += e.terms;
+            if i == 0 || e.error_estimate > total.error_estimate {
+                total.estimator = e.estimator;
+            }
+            total.error_estimate += e.error_estimate;
         }
         Ok(total)
     }
@@ -122,12 +128,18 @@ impl HeatKernel for ProductKernel {
         let mut total = KernelEvaluation {
             log_prob: 0.0,
             terms: 0,
+            estimator: KernelMethod::Eigen,
+            error_estimate: 0.0,
         };
         for (i, k) in self.factors.iter().enumerate() {
             let r = self.product.factor_range(i);
             let e = k.score(&x0[r.clone()], &x[r.clone()], t, &mut score[r])?;
             total.log_prob += e.log_prob;
             total.terms += e.terms;
+            if i == 0 || e.error_estimate > total.error_estimate {
+                total.estimator = e.estimator;
+            }
+            total.error_estimate += e.error_estimate;
         }
         Ok(total)
     }

@@ -11,9 +11,7 @@
 //! The CDFs are cumulative composite-Simpson integrals on 20000 intervals (error < 1e-9, far
 //! below `D_crit`). Seeds are fixed, so the tests are deterministic.
 
-use riemannian_diffusion::heat_kernel::{
-    circle_log_prob, SphereHeatKernel, SphereMethod, TorusMethod,
-};
+use riemannian_diffusion::heat_kernel::{circle_log_prob, KernelMethod, SphereHeatKernel};
 use riemannian_diffusion::manifold::{Manifold, Sphere, Torus};
 use riemannian_diffusion::random::rng_from_seed;
 use riemannian_diffusion::sampling::{
@@ -73,7 +71,7 @@ fn ks_statistic(samples: &mut [f64], cdf: impl Fn(f64) -> f64) -> f64 {
 }
 
 fn sphere_radial_cdf(d: usize, t: f64) -> Cdf {
-    let kernel = SphereHeatKernel::new(Sphere::new(d).unwrap(), SphereMethod::Auto);
+    let kernel = SphereHeatKernel::new(Sphere::new(d).unwrap(), KernelMethod::Auto);
     let log_area = if d == 1 {
         2f64.ln()
     } else {
@@ -150,7 +148,7 @@ fn rejection_bound_holds() {
     // exceed r(0) wherever that proposal is used (t below (Vol S^d)^{2/d}/2π).
     for d in 2..=3usize {
         let sphere = Sphere::new(d).unwrap();
-        let kernel = SphereHeatKernel::new(sphere, SphereMethod::Auto);
+        let kernel = SphereHeatKernel::new(sphere, KernelMethod::Auto);
         let t_max = (sphere.log_volume() * 2.0 / d as f64).exp() / TAU;
         let log_r = |th: f64, t: f64| {
             let jac = if th == 0.0 { 0.0 } else { (th.sin() / th).ln() };
@@ -183,7 +181,7 @@ fn torus_coordinates_pass_ks_on_wrapped_marginals() {
     let x0 = [1.0, 5.0];
     for (k, &t) in [0.01, 0.1, 1.0, 5.0].iter().enumerate() {
         let density = |delta: f64| {
-            circle_log_prob(delta, t, TorusMethod::Auto)
+            circle_log_prob(delta, t, KernelMethod::Auto)
                 .unwrap()
                 .log_prob
                 .exp()
