@@ -5,12 +5,14 @@
 //! scores use the same ambient coordinates, and [`Manifold::inner`] is the
 //! binding metric of `DESIGN.md` (flat on tori, round on spheres).
 
+mod lie_group;
 mod product;
 mod special_orthogonal;
 mod sphere;
 mod torus;
 mod unitary;
 
+pub use lie_group::LieGroup;
 pub use product::Product;
 pub use special_orthogonal::SpecialOrthogonal;
 pub use sphere::Sphere;
@@ -88,6 +90,15 @@ pub trait Manifold: Send + Sync + std::fmt::Debug {
     /// Squared Riemannian norm of a tangent vector.
     fn norm_squared(&self, x: &[f64], v: &[f64]) -> f64 {
         self.inner(x, v, v)
+    }
+
+    /// The group structure if this manifold is a [`LieGroup`] (`SO(n)`, `SU(n)`, `U(n)`, `T^d`,
+    /// and a [`Product`] whose factors are all groups), else `None` (the default).
+    ///
+    /// Lets generic code (e.g. the law suite of the `testing` feature) use group operations
+    /// without downcasting. A user-defined group overrides it with `Some(self)`.
+    fn as_lie_group(&self) -> Option<&dyn LieGroup> {
+        None
     }
 }
 
