@@ -37,6 +37,8 @@ pub mod random;
 pub mod sampling;
 pub mod schedule;
 pub mod score;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod train;
 
 pub use error::{Error, Result};
