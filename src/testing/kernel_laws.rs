@@ -82,7 +82,8 @@ fn evaluated<T>(
 ///
 /// Laws, in order (formulas and tolerances in the docs of each [`Law`] variant):
 /// [`Law::RejectsBadTime`], [`Law::RejectsBadPoints`], [`Law::BatchMatchesPointwise`],
-/// [`Law::BatchDeterministic`], [`Law::KernelSymmetry`], [`Law::ScoreIsTangent`],
+/// [`Law::BatchDeterministic`], [`Law::KernelSymmetry`], [`Law::KernelBiInvariance`] (on Lie
+/// groups only), [`Law::ScoreIsTangent`],
 /// [`Law::ScoreIsGradient`], [`Law::HeatEquation`], [`Law::Normalisation`]. The pointwise laws
 /// run at every time of [`LawOptions::times`] on [`LawOptions::kernel_cases`] pairs
 /// `(x₀, x)` each (half with `x` at distance `~√t` from `x₀`, half uniform). The kernel's
@@ -329,6 +330,44 @@ pub fn check_heat_kernel_laws(
         })?;
         Ok(true)
     })?;
+
+    if let Some(group) = m.as_lie_group() {
+        suite.cases(Law::KernelBiInvariance, pointwise_cases, |rng, t| {
+            let (time, near) = case_time(t.case.unwrap_or(0));
+            let (x0, x) = kernel_pair(m, time, near, rng);
+            let h = uniform_point(m, rng);
+            let mut s = vec![0.0; n];
+            let lp = evaluated(t, kernel.score(&x0, &x, time, &mut s), &x, "score")?.log_prob;
+            let s_norm = m.norm_squared(&x, &s).max(0.0).sqrt();
+            let sc = scale(&h) * scale(&x0).max(scale(&x));
+            let tol_lp = 2.0 * a_p + 2.0 * eta * sc * (1.0 + lp.abs() + s_norm);
+            let tol_s = 2.0 * a_s * s_norm.max(1.0) + 8.0 * eta * sc * (1.0 + s_norm + 1.0 / time);
+            let product = |a: &[f64], b: &[f64]| {
+                let mut out = vec![0.0; n];
+                group.compose(a, b, &mut out);
+                out
+            };
+            let mut expected_left = vec![0.0; n];
+            group.translate_left(&h, &s, &mut expected_left);
+            let mut expected_right = vec![0.0; n];
+            group.translate_right(&s, &h, &mut expected_right);
+            for (what, a, b, expected) in [
+                ("left", product(&h, &x0), product(&h, &x), expected_left),
+                ("right", product(&x0, &h), product(&x, &h), expected_right),
+            ] {
+                let mut st = vec![0.0; n];
+                let e = evaluated(t, kernel.score(&a, &b, time, &mut st), &b, "score")?;
+                t.check((e.log_prob - lp).abs(), tol_lp, &x, || {
+                    format!("t = {time}: {what} translation changes log p = {lp} into {}", e.log_prob)
+                })?;
+                let err = diff_norm(&st, &expected);
+                t.check(err, tol_s, &x, || {
+                    format!("t = {time}: the score is not {what}-equivariant: ‖s(g·) − g·s‖ = {err:e} (‖s‖ = {s_norm:e})")
+                })?;
+            }
+            Ok(true)
+        })?;
+    }
 
     suite.cases(Law::ScoreIsTangent, pointwise_cases, |rng, t| {
         let (time, near) = case_time(t.case.unwrap_or(0));

@@ -378,7 +378,18 @@ pub enum Law {
     /// `p_t(x, y) = p_t(y, x)`: `|δ log p| ≤ 2a_p + 2η·S·(1 + |log p| + ‖s‖_g)` (each side's
     /// contract, plus rounding of the relative position moving `log p` by `‖s‖·η·S`).
     KernelSymmetry,
-    /// The score is tangent: `‖P_x s − s‖ ≤ 2η·S·‖s‖`.
+    /// On a Lie group (the kernel's manifold has [`Manifold::as_lie_group`]), the kernel is
+    /// bi-invariant and the score equivariant: for uniform `g`,
+    /// `p_t(gx₀, gx) = p_t(x₀, x) = p_t(x₀g, xg)`, `s(gx₀, gx) = g·s(x₀, x)` and
+    /// `s(x₀g, xg) = s(x₀, x)·g` (translations are isometries fixing the heat equation).
+    /// Tolerances: `log p` as [`Law::KernelSymmetry`] with `S = max(1, ‖g‖)·max(1, ‖x₀‖, ‖x‖)`;
+    /// score `2a_s·max(1, ‖s‖) + 8η·S·(1 + ‖s‖ + 1/t)` (the translated points err by `η·S`,
+    /// which moves the score by at most the Hessian norm of `log p` times that; the Hessian is
+    /// bounded by `1/t` for the Gaussian part plus `‖s‖` for the curvature terms).
+    ///
+    /// [`Manifold::as_lie_group`]: crate::manifold::Manifold::as_lie_group
+    KernelBiInvariance,
+    /// The score is tangent: `‖P_x s − s‖ ≤ 2η·S·max(1, ‖s‖)`.
     ScoreIsTangent,
     /// `⟨s, e_i⟩ = ∂_σ log p_t(x₀, exp_x(σe_i))|_{σ=0}` for every basis vector, by the central
     /// difference `D(h)`, `h` = [`LawOptions::gradient_step`]`·min(1, √t)`:
@@ -474,6 +485,7 @@ impl Law {
             Law::BatchMatchesPointwise => "batch_matches_pointwise",
             Law::BatchDeterministic => "batch_deterministic",
             Law::KernelSymmetry => "kernel_symmetry",
+            Law::KernelBiInvariance => "kernel_bi_invariance",
             Law::ScoreIsTangent => "score_is_tangent",
             Law::ScoreIsGradient => "score_is_gradient",
             Law::HeatEquation => "heat_equation",
