@@ -394,7 +394,7 @@ pub enum Law {
     RejectsBadTime,
     /// The four entry points return `Err` for points of the wrong length (`DimensionMismatch`),
     /// with a NaN entry (`NonFinite` or `NotOnManifold`) and for points that
-    /// `check_point(·, DEFAULT_TOLERANCE)` rejects (`NotOnManifold`), in either argument.
+    /// `check_point(·, MEMBERSHIP_TOLERANCE)` rejects (`NotOnManifold`), in either argument.
     RejectsBadPoints,
     /// `log_prob_batch` and `score_batch` (shared and per-row `x₀` and `t`, with and without the
     /// optional `log p` output, more than one chunk of rows) agree with `log_prob` / `score`
@@ -444,7 +444,7 @@ pub enum Law {
 
     // ----- sampler -----
     /// `sample` and `sample_batch` return `Err` for `t ∈ {0, −1, NaN}` and for an `x₀` that
-    /// `check_point(·, DEFAULT_TOLERANCE)` rejects or that has the wrong length.
+    /// `check_point(·, MEMBERSHIP_TOLERANCE)` rejects or that has the wrong length.
     SamplerRejectsBadInput,
     /// Every draw passes `check_point(x, 4η·S)` (a sampler's last stage is a few primitives:
     /// `k = 4`).

@@ -142,7 +142,7 @@ pub(crate) fn project_tangent<M: Manifold + ?Sized>(m: &M, x: &[f64], v: &[f64])
     p
 }
 
-/// Points that `check_point(·, DEFAULT_TOLERANCE)` rejects, derived from the point `x`:
+/// Points that `check_point(·, MEMBERSHIP_TOLERANCE)` rejects, derived from the point `x`:
 /// `x + 10` in every coordinate, `1.5·x + 0.1`, and `−3x − 0.5` (only those actually rejected).
 pub(crate) fn off_manifold_points<M: Manifold + ?Sized>(m: &M, x: &[f64]) -> Vec<Vec<f64>> {
     let candidates: [Vec<f64>; 3] = [
