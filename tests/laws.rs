@@ -11,6 +11,9 @@
 
 #![cfg(feature = "testing")]
 
+#[path = "common/scaled_circle.rs"]
+mod scaled_circle;
+
 use riemannian_diffusion::heat_kernel::{HeatKernel, KernelEvaluation};
 use riemannian_diffusion::manifold::{
     CompactGroup, LieGroup, Manifold, ManifoldSpec, Product, SpecialOrthogonal, SpecialUnitary,
@@ -23,7 +26,8 @@ use riemannian_diffusion::testing::{
     check_heat_kernel_laws, check_lie_group_laws, check_manifold_laws,
     check_sampler_matches_kernel, Law, LawFailure, LawOptions, LawReport,
 };
-use riemannian_diffusion::{Error, Result};
+use riemannian_diffusion::Result;
+use scaled_circle::ScaledCircle;
 use statrs::function::gamma::ln_gamma;
 use std::f64::consts::PI;
 use std::sync::Arc;
@@ -265,106 +269,12 @@ fn every_exact_sampler_matches_its_kernel() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// A user-defined manifold.
-
-/// The circle of radius `r` embedded in `R²`: points `r(cos θ, sin θ)`, the induced metric, so
-/// `d = r·|Δθ|`, injectivity radius `πr`, volume `2πr`.
-#[derive(Debug)]
-struct Circle {
-    r: f64,
-}
-
-impl Circle {
-    fn angle(&self, x: &[f64]) -> f64 {
-        x[1].atan2(x[0])
-    }
-    fn at(&self, theta: f64, out: &mut [f64]) {
-        out[0] = self.r * theta.cos();
-        out[1] = self.r * theta.sin();
-    }
-    /// The unit tangent `(−sin θ, cos θ)` at `x`.
-    fn unit_tangent(&self, x: &[f64]) -> [f64; 2] {
-        [-x[1] / self.r, x[0] / self.r]
-    }
-    fn wrap(a: f64) -> f64 {
-        (a + PI).rem_euclid(2.0 * PI) - PI
-    }
-}
-
-impl Manifold for Circle {
-    fn spec(&self) -> ManifoldSpec {
-        ManifoldSpec::custom(format!("test-circle:{}", self.r)).expect("a valid name")
-    }
-    fn dim(&self) -> usize {
-        1
-    }
-    fn ambient_dim(&self) -> usize {
-        2
-    }
-    fn check_point(&self, x: &[f64], tol: f64) -> Result<()> {
-        if x.len() != 2 {
-            return Err(Error::DimensionMismatch {
-                what: "circle point",
-                expected: 2,
-                found: x.len(),
-            });
-        }
-        let defect = ((x[0] * x[0] + x[1] * x[1]).sqrt() - self.r).abs();
-        if !defect.is_finite() || defect > tol {
-            return Err(Error::NotOnManifold {
-                manifold: self.spec().to_string(),
-                detail: format!("|x| − r = {defect:e}"),
-                tolerance: tol,
-            });
-        }
-        Ok(())
-    }
-    fn project_point(&self, x: &[f64], out: &mut [f64]) {
-        let theta = self.angle(x);
-        self.at(theta, out);
-    }
-    fn project_tangent(&self, x: &[f64], v: &[f64], out: &mut [f64]) {
-        let e = self.unit_tangent(x);
-        let c = e[0] * v[0] + e[1] * v[1];
-        out[0] = c * e[0];
-        out[1] = c * e[1];
-    }
-    fn inner(&self, _x: &[f64], u: &[f64], v: &[f64]) -> f64 {
-        u[0] * v[0] + u[1] * v[1]
-    }
-    fn exp(&self, x: &[f64], v: &[f64], out: &mut [f64]) {
-        let e = self.unit_tangent(x);
-        let arc = e[0] * v[0] + e[1] * v[1];
-        self.at(self.angle(x) + arc / self.r, out);
-    }
-    fn log(&self, x: &[f64], y: &[f64], out: &mut [f64]) {
-        let e = self.unit_tangent(x);
-        let delta = Self::wrap(self.angle(y) - self.angle(x));
-        out[0] = self.r * delta * e[0];
-        out[1] = self.r * delta * e[1];
-    }
-    fn distance(&self, x: &[f64], y: &[f64]) -> f64 {
-        // r·atan2(|x ∧ y|, x·y): accurate for nearby and antipodal points.
-        let cross = x[0] * y[1] - x[1] * y[0];
-        let dot = x[0] * y[0] + x[1] * y[1];
-        self.r * cross.abs().atan2(dot)
-    }
-    fn tangent_basis(&self, x: &[f64], out: &mut [f64]) {
-        out.copy_from_slice(&self.unit_tangent(x));
-    }
-    fn sample_uniform(&self, rng: &mut Rng, out: &mut [f64]) {
-        let theta = 2.0 * PI * riemannian_diffusion::random::uniform(rng);
-        self.at(theta, out);
-    }
-    fn log_volume(&self) -> f64 {
-        (2.0 * PI * self.r).ln()
-    }
-}
+// A user-defined manifold (tests/common/scaled_circle.rs): manifold, kernel and sampler laws.
 
 #[test]
-fn a_user_defined_circle_obeys_the_manifold_laws() {
+fn a_user_defined_circle_obeys_the_manifold_kernel_and_sampler_laws() {
     for r in [0.5, 1.0, 3.0] {
-        let circle = Circle { r };
+        let circle = ScaledCircle { radius: r };
         let options = LawOptions {
             injectivity_radius: PI * r,
             reference_log_volume: Some((2.0 * PI * r).ln()),
@@ -373,6 +283,16 @@ fn a_user_defined_circle_obeys_the_manifold_laws() {
         let report = check_manifold_laws(&circle, &options).unwrap_or_else(|f| panic!("{f}"));
         println!("{report}");
         assert!(report.get(Law::LogVolumeMonteCarlo).is_some());
+        // The user's kernel and sampler, from the user's registry entry.
+        let registry = scaled_circle::registry();
+        let kernel = registry.auto_kernel(&circle).unwrap();
+        let sampler = registry.sampler(&circle).unwrap();
+        let report =
+            check_heat_kernel_laws(kernel.as_ref(), &options).unwrap_or_else(|f| panic!("{f}"));
+        println!("{report}");
+        let report = check_sampler_matches_kernel(sampler.as_ref(), kernel.as_ref(), &options)
+            .unwrap_or_else(|f| panic!("{f}"));
+        println!("{report}");
     }
 }
 
