@@ -64,6 +64,8 @@ pub mod registry;
 pub mod sampling;
 pub mod schedule;
 pub mod score;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod train;
 
 pub use error::{Error, Result};

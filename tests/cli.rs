@@ -1,63 +1,11 @@
 //! The `rdiff` binary: help texts, usage errors (exit 2), clean failures (exit 1, `error: …`,
 //! no panic), and a tiny train → eval → sample round trip.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-use std::sync::atomic::{AtomicUsize, Ordering};
+#[path = "common/cli_fixtures.rs"]
+mod cli_fixtures;
 
-fn rdiff(args: &[&str]) -> Output {
-    rdiff_with_env(args, &[])
-}
-
-fn rdiff_with_env(args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_rdiff"));
-    command.args(args).env_remove("RDIFF_DATA_DIR");
-    for (k, v) in env {
-        command.env(k, v);
-    }
-    command.output().expect("the rdiff binary runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-/// A fresh directory under the system temp dir, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new() -> TempDir {
-        static COUNTER: AtomicUsize = AtomicUsize::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "rdiff-cli-test-{}-{}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::SeqCst)
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-    fn path(&self, name: &str) -> String {
-        self.0.join(name).display().to_string()
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// Asserts a clean failure: exit code 1, an `error: ` line, no panic message.
-fn assert_clean_failure(output: &Output) -> String {
-    let stderr = text(&output.stderr);
-    assert_eq!(output.status.code(), Some(1), "stderr: {stderr}");
-    assert!(stderr.starts_with("error: "), "stderr: {stderr}");
-    assert!(
-        !stderr.contains("panicked") && !stderr.contains("internal error"),
-        "stderr: {stderr}"
-    );
-    stderr
-}
+use cli_fixtures::{assert_clean_failure, rdiff, rdiff_with_env, text, TempDir};
+use std::path::Path;
 
 #[test]
 fn every_command_has_help() {

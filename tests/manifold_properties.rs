@@ -1,146 +1,21 @@
-//! Property tests of the `Manifold` implementations (quickcheck drives the seeds).
+//! Manifold checks the generic law suite (`tests/laws.rs`, `riemannian_diffusion::testing`)
+//! does not make: the antipodal logarithm, the error messages for bad points, and the default
+//! finite-difference divergence. Round trips, projections, distances, bases, uniform samples
+//! and volumes of every manifold are laws of that suite.
 //!
 //! Tolerances: every map here is a closed form evaluated in f64 with O(1) condition
-//! number away from the cut locus, so errors are a few ulps times the dimension; we
-//! allow 1e-12 (absolute, unit-scale quantities).
+//! number away from the cut locus, so errors are a few ulps times the dimension.
 
-use quickcheck::{quickcheck, TestResult};
 use riemannian_diffusion::error::Error;
-use riemannian_diffusion::manifold::{check_batch, Manifold, ManifoldSpec, Sphere, Torus};
-use riemannian_diffusion::random::{rng_from_seed, standard_normal, uniform, Rng};
+use riemannian_diffusion::manifold::{check_batch, Manifold, Sphere, Torus};
+use riemannian_diffusion::random::{rng_from_seed, standard_normal};
 use riemannian_diffusion::score::ScoreField;
-
-fn manifolds() -> Vec<Box<dyn Manifold>> {
-    let mut out: Vec<Box<dyn Manifold>> = Vec::new();
-    for d in [1, 2, 3, 5, 16] {
-        out.push(Box::new(Sphere::new(d).unwrap()));
-        out.push(Box::new(Torus::new(d).unwrap()));
-    }
-    out
-}
-
-/// A tangent vector at `x` with norm uniform in [0, max_norm).
-fn tangent(m: &dyn Manifold, x: &[f64], rng: &mut Rng, max_norm: f64) -> Vec<f64> {
-    let mut v = vec![0.0; m.ambient_dim()];
-    m.sample_tangent_normal(x, rng, &mut v);
-    let norm = m.norm_squared(x, &v).sqrt();
-    let target = max_norm * uniform(rng);
-    v.iter_mut().for_each(|c| *c *= target / norm);
-    v
-}
 
 fn max_abs_diff(a: &[f64], b: &[f64]) -> f64 {
     a.iter()
         .zip(b)
         .map(|(x, y)| (x - y).abs())
         .fold(0.0, f64::max)
-}
-
-quickcheck! {
-    fn exp_log_round_trip(seed: u64) -> bool {
-        let mut rng = rng_from_seed(seed);
-        manifolds().iter().all(|m| {
-            let n = m.ambient_dim();
-            let mut x = vec![0.0; n];
-            m.sample_uniform(&mut rng, &mut x);
-            // Stay away from the cut locus (|v| < π on spheres; each torus angle < π when |v| < π).
-            let v = tangent(m.as_ref(), &x, &mut rng, 3.0);
-            let (mut y, mut w) = (vec![0.0; n], vec![0.0; n]);
-            m.exp(&x, &v, &mut y);
-            m.log(&x, &y, &mut w);
-            m.check_point(&y, 1e-12).is_ok()
-                && max_abs_diff(&v, &w) < 1e-10
-                && (m.distance(&x, &y) - m.norm_squared(&x, &v).sqrt()).abs() < 1e-10
-        })
-    }
-
-    fn projection_is_idempotent_and_tangent(seed: u64) -> bool {
-        let mut rng = rng_from_seed(seed);
-        manifolds().iter().all(|m| {
-            let n = m.ambient_dim();
-            let mut x = vec![0.0; n];
-            m.sample_uniform(&mut rng, &mut x);
-            let v: Vec<f64> = (0..n).map(|_| standard_normal(&mut rng)).collect();
-            let (mut p, mut pp) = (vec![0.0; n], vec![0.0; n]);
-            m.project_tangent(&x, &v, &mut p);
-            m.project_tangent(&x, &p, &mut pp);
-            // The projection of v is orthogonal to v - P v in the metric.
-            let residual: Vec<f64> = v.iter().zip(&p).map(|(a, b)| a - b).collect();
-            let orth = if matches!(m.spec(), ManifoldSpec::Sphere(_)) { m.inner(&x, &residual, &p).abs() } else { 0.0 };
-            max_abs_diff(&p, &pp) < 1e-12 && orth < 1e-12
-        })
-    }
-
-    fn distance_is_symmetric_and_nonnegative(seed: u64) -> bool {
-        let mut rng = rng_from_seed(seed);
-        manifolds().iter().all(|m| {
-            let n = m.ambient_dim();
-            let (mut x, mut y) = (vec![0.0; n], vec![0.0; n]);
-            m.sample_uniform(&mut rng, &mut x);
-            m.sample_uniform(&mut rng, &mut y);
-            let (dxy, dyx) = (m.distance(&x, &y), m.distance(&y, &x));
-            (dxy - dyx).abs() < 1e-12 && dxy >= 0.0 && m.distance(&x, &x) < 1e-12
-        })
-    }
-
-    fn samples_lie_on_the_manifold(seed: u64) -> bool {
-        let mut rng = rng_from_seed(seed);
-        manifolds().iter().all(|m| {
-            let mut batch = vec![0.0; 50 * m.ambient_dim()];
-            for row in batch.chunks_exact_mut(m.ambient_dim()) {
-                m.sample_uniform(&mut rng, row);
-            }
-            matches!(check_batch(m.as_ref(), &batch, 1e-12), Ok(50))
-        })
-    }
-
-    fn tangent_basis_is_orthonormal(seed: u64) -> TestResult {
-        let mut rng = rng_from_seed(seed);
-        for m in manifolds() {
-            let (d, n) = (m.dim(), m.ambient_dim());
-            let mut x = vec![0.0; n];
-            m.sample_uniform(&mut rng, &mut x);
-            let mut basis = vec![0.0; d * n];
-            m.tangent_basis(&x, &mut basis);
-            let mut projected = vec![0.0; n];
-            for i in 0..d {
-                let ei = &basis[i * n..(i + 1) * n];
-                m.project_tangent(&x, ei, &mut projected);
-                if max_abs_diff(ei, &projected) > 1e-12 {
-                    return TestResult::error(format!("{}: basis vector {i} not tangent", m.spec()));
-                }
-                for j in 0..d {
-                    let g = m.inner(&x, ei, &basis[j * n..(j + 1) * n]);
-                    let expected = if i == j { 1.0 } else { 0.0 };
-                    if (g - expected).abs() > 1e-12 {
-                        return TestResult::error(format!("{}: <e{i}, e{j}> = {g}", m.spec()));
-                    }
-                }
-            }
-        }
-        TestResult::passed()
-    }
-}
-
-#[test]
-fn log_volumes_match_closed_forms() {
-    use std::f64::consts::PI;
-    let cases: [(Box<dyn Manifold>, f64); 5] = [
-        (Box::new(Sphere::new(1).unwrap()), 2.0 * PI),
-        (Box::new(Sphere::new(2).unwrap()), 4.0 * PI),
-        (Box::new(Sphere::new(3).unwrap()), 2.0 * PI * PI),
-        (Box::new(Sphere::new(4).unwrap()), 8.0 * PI * PI / 3.0),
-        (Box::new(Torus::new(2).unwrap()), 4.0 * PI * PI),
-    ];
-    for (m, volume) in cases {
-        assert!(
-            (m.log_volume() - volume.ln()).abs() < 1e-13,
-            "{}: {} vs {}",
-            m.spec(),
-            m.log_volume(),
-            volume.ln()
-        );
-    }
 }
 
 #[test]

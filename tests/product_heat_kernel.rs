@@ -44,47 +44,6 @@ fn product_kernel_is_the_product_of_the_factor_kernels() {
     }
 }
 
-/// The score is the Riemannian gradient: `d/dε log p(exp_x(εv)) = ⟨s, v⟩` for unit tangent
-/// `v`, checked by a 4th-order central difference (step 1e-3: truncation ≈ h⁴|∂⁵ log p| ≲ 1e-9
-/// at t ≥ 0.1, rounding ≈ ε|log p|/h ≈ 1e-12).
-#[test]
-fn product_score_matches_central_differences() {
-    let product = Product::new(vec![
-        Arc::new(SpecialUnitary::new(2).unwrap()),
-        Arc::new(Sphere::new(7).unwrap()),
-        Arc::new(SpecialOrthogonal::new(3).unwrap()),
-    ])
-    .unwrap();
-    let kernel = auto_kernel(&product).unwrap();
-    let (n, d) = (product.ambient_dim(), product.dim());
-    let mut rng = rng_from_seed(11);
-    let (mut x0, mut x, mut basis) = (vec![0.0; n], vec![0.0; n], vec![0.0; d * n]);
-    let log_p = |y: &[f64], x0: &[f64], t: f64| kernel.log_prob(x0, y, t).unwrap().log_prob;
-    for t in [0.1, 0.5, 2.0] {
-        product.sample_uniform(&mut rng, &mut x0);
-        product.sample_uniform(&mut rng, &mut x);
-        let mut score = vec![0.0; n];
-        kernel.score(&x0, &x, t, &mut score).unwrap();
-        product.tangent_basis(&x, &mut basis);
-        for i in 0..d {
-            let v = &basis[i * n..(i + 1) * n];
-            let h = 1e-3;
-            let at = |s: f64| {
-                let step: Vec<f64> = v.iter().map(|vi| s * vi).collect();
-                let mut y = vec![0.0; n];
-                product.exp(&x, &step, &mut y);
-                log_p(&y, &x0, t)
-            };
-            let fd = (-at(2.0 * h) + 8.0 * at(h) - 8.0 * at(-h) + at(-2.0 * h)) / (12.0 * h);
-            let analytic = product.inner(&x, &score, v);
-            assert!(
-                (fd - analytic).abs() <= 1e-7 * (1.0 + analytic.abs()),
-                "t = {t}, basis {i}: fd {fd} vs score {analytic}"
-            );
-        }
-    }
-}
-
 /// Exact product sampling: factor marginals have the exact moments `E[tr g] = 3e^{−t}` (SO(3),
 /// defining representation, Casimir 2 in the ½tr metric) and `E[cos θ] = e^{−t}` (S², ℓ = 1),
 /// and the factors are uncorrelated. n = 8000 draws at t = 0.5; each of the 3 z-statistics is

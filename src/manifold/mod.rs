@@ -11,6 +11,7 @@
 //! declared through the trait, never recovered from a name.
 
 mod capabilities;
+mod lie_group;
 mod product;
 mod spec;
 mod special_orthogonal;
@@ -22,6 +23,7 @@ pub use crate::lie::CompactGroup;
 pub use capabilities::{
     push_block, CoordinateBlock, CoordinateKind, MetricForm, TangentProjection,
 };
+pub use lie_group::LieGroup;
 pub use product::Product;
 pub use spec::{
     CustomName, ManifoldSpec, BUILTIN_FAMILIES, MAX_AMBIENT_DIM, MAX_FACTORS, SPEC_FORMS,
@@ -131,6 +133,15 @@ pub trait Manifold: Send + Sync + std::fmt::Debug {
     /// Squared Riemannian norm of a tangent vector.
     fn norm_squared(&self, x: &[f64], v: &[f64]) -> f64 {
         self.inner(x, v, v)
+    }
+
+    /// The group structure if this manifold is a [`LieGroup`] (`SO(n)`, `SU(n)`, `U(n)`, `T^d`,
+    /// and a [`Product`] whose factors are all groups), else `None` (the default).
+    ///
+    /// Lets generic code (e.g. the law suite of the `testing` feature) use group operations
+    /// without downcasting. A user-defined group overrides it with `Some(self)`.
+    fn as_lie_group(&self) -> Option<&dyn LieGroup> {
+        None
     }
 }
 

@@ -247,4 +247,8 @@ impl Manifold for Product {
             f.sample_tangent_normal(&x[r.clone()], rng, &mut out[r]);
         }
     }
+    /// `Some` exactly when every factor is a Lie group (then the product group, factor by factor).
+    fn as_lie_group(&self) -> Option<&dyn super::LieGroup> {
+        super::lie_group::product_as_lie_group(self)
+    }
 }

@@ -293,4 +293,35 @@ impl Manifold for SpecialOrthogonal {
             })
             .sum()
     }
+    fn as_lie_group(&self) -> Option<&dyn super::LieGroup> {
+        Some(self)
+    }
+}
+
+/// `SO(n)` as a matrix group: `a·b` is the matrix product, `e = I`, `a⁻¹ = aᵀ`; the translations
+/// of tangent vectors are matrix products (`g·v`, `v·g`). The metric `½ tr(AᵀB)` is bi-invariant.
+impl super::LieGroup for SpecialOrthogonal {
+    fn identity(&self, out: &mut [f64]) {
+        let n = self.n;
+        for (k, o) in out.iter_mut().enumerate() {
+            *o = if k % (n + 1) == 0 { 1.0 } else { 0.0 };
+        }
+    }
+    fn compose(&self, a: &[f64], b: &[f64], out: &mut [f64]) {
+        self.product(a, false, b, out);
+    }
+    fn inverse(&self, a: &[f64], out: &mut [f64]) {
+        let n = self.n;
+        for i in 0..n {
+            for j in 0..n {
+                out[i * n + j] = a[j * n + i];
+            }
+        }
+    }
+    fn translate_left(&self, g: &[f64], v: &[f64], out: &mut [f64]) {
+        self.product(g, false, v, out);
+    }
+    fn translate_right(&self, v: &[f64], g: &[f64], out: &mut [f64]) {
+        self.product(v, false, g, out);
+    }
 }

@@ -139,4 +139,7 @@ impl Manifold for Torus {
             *o = standard_normal(rng);
         }
     }
+    fn as_lie_group(&self) -> Option<&dyn super::LieGroup> {
+        Some(self)
+    }
 }

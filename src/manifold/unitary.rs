@@ -348,6 +348,9 @@ macro_rules! unitary_manifold {
             fn log_volume(&self) -> f64 {
                 self.0.log_volume()
             }
+            fn as_lie_group(&self) -> Option<&dyn super::LieGroup> {
+                Some(self)
+            }
         }
 
         impl $ty {
@@ -420,3 +423,54 @@ impl SpecialUnitary {
         self.0.torus(x)
     }
 }
+
+impl UnitaryGroup {
+    /// `out = a·b` for interleaved complex `n × n` matrices.
+    fn multiply_interleaved(&self, a: &[f64], b: &[f64], out: &mut [f64]) {
+        let (ac, bc) = (complex_from_interleaved(a), complex_from_interleaved(b));
+        interleaved_from_complex(&self.product(&ac, false, &bc), out);
+    }
+
+    /// `out = aᴴ` for an interleaved complex `n × n` matrix.
+    fn adjoint_interleaved(&self, a: &[f64], out: &mut [f64]) {
+        let n = self.n;
+        for i in 0..n {
+            for j in 0..n {
+                out[2 * (i * n + j)] = a[2 * (j * n + i)];
+                out[2 * (i * n + j) + 1] = -a[2 * (j * n + i) + 1];
+            }
+        }
+    }
+}
+
+macro_rules! unitary_lie_group {
+    ($ty:ident) => {
+        /// A matrix group: `a·b` is the complex matrix product, `e = I`, `a⁻¹ = aᴴ`; the
+        /// translations of tangent vectors are matrix products (`g·v`, `v·g`). The metric
+        /// `Re tr(XᴴY)` is bi-invariant.
+        impl super::LieGroup for $ty {
+            fn identity(&self, out: &mut [f64]) {
+                let n = self.0.n;
+                out.iter_mut().for_each(|o| *o = 0.0);
+                for i in 0..n {
+                    out[2 * (i * n + i)] = 1.0;
+                }
+            }
+            fn compose(&self, a: &[f64], b: &[f64], out: &mut [f64]) {
+                self.0.multiply_interleaved(a, b, out);
+            }
+            fn inverse(&self, a: &[f64], out: &mut [f64]) {
+                self.0.adjoint_interleaved(a, out);
+            }
+            fn translate_left(&self, g: &[f64], v: &[f64], out: &mut [f64]) {
+                self.0.multiply_interleaved(g, v, out);
+            }
+            fn translate_right(&self, v: &[f64], g: &[f64], out: &mut [f64]) {
+                self.0.multiply_interleaved(v, g, out);
+            }
+        }
+    };
+}
+
+unitary_lie_group!(Unitary);
+unitary_lie_group!(SpecialUnitary);
