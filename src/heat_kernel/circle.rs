@@ -12,8 +12,8 @@
 //!   `δ ∈ [−π, π)`, a sum of positive terms (relative accuracy `~ 4ε` for every `(t, δ)`),
 //!   `2K + 1` terms with `K = ⌈(√(83 t) + π)/2π⌉`.
 //!
-//! `Auto` uses paths for `t < π` (at most 7 terms) and the Fourier series for `t ≥ π`
-//! (at most 6 terms; there `p ≥ 0.35/2π` so there is no cancellation).
+//! `Auto` uses paths for `t < π` (at most 9 terms; 7 below `t = 2.97`) and the Fourier series
+//! for `t ≥ π` (at most 7 terms; there `p ≥ 0.35/2π` so there is no cancellation).
 //!
 //! **Error estimates** ([`RadialEvaluation::error_estimate`], relative in `p`):
 //! * paths: `(2K + 4)ε` (the sum `1 + Σ_{k≠0} w_k` of positive terms, each `w_k` to a few ulps,

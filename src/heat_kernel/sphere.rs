@@ -26,7 +26,7 @@
 //! `Auto` (relative tolerance `tol` of `p`, default [`DEFAULT_AUTO_TOLERANCE`] `= 1e-12`, see
 //! [`SphereHeatKernel::with_tolerance`]; every branch below is an exact method, and "meets
 //! `tol`" means its error estimate is below `tol`):
-//! * `d = 1`: paths for `t < π`, Fourier otherwise (≤ 7 terms).
+//! * `d = 1`: paths for `t < π`, Fourier otherwise (≤ 9 terms).
 //! * `d = 2`: Gegenbauer for `t ≥ 0.5` (≤ 15 terms); for `0.1 ≤ t < 0.5` Gegenbauer where
 //!   `θ² < 16t` and it meets `tol` (≤ 33 terms), else the Hopf quadrature (≈ 14 nodes at
 //!   small `t`, ≤ 35 when the integrand is flat).
