@@ -44,6 +44,11 @@
 #[doc = include_str!("conventions.md")]
 pub mod conventions {}
 
+/// The README's Rust examples, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
 pub mod autodiff;
 pub mod data;
 pub mod error;

@@ -25,6 +25,22 @@ pub const MAX_FACTORS: usize = 1 << 16;
 /// Equality is identity: two manifolds with equal specs have the same points, metric and heat
 /// kernel. The library's specs are normal (see [`ManifoldSpec::product`]).
 ///
+/// ```
+/// use riemannian_diffusion::manifold::{CompactGroup, ManifoldSpec};
+///
+/// let lattice: ManifoldSpec = "su:3^4".parse()?;
+/// assert_eq!(lattice.factors().len(), 4);
+/// assert_eq!(lattice.ambient_dim(), Some(4 * 18));
+/// let mixed: ManifoldSpec = "so:3 * Sphere:2".parse()?;
+/// assert_eq!(mixed.to_string(), "so:3*sphere:2");
+/// assert_eq!(
+///     mixed.factors()[0],
+///     ManifoldSpec::Group(CompactGroup::SpecialOrthogonal(3))
+/// );
+/// assert!("sphere:0".parse::<ManifoldSpec>().is_err());
+/// # Ok::<(), riemannian_diffusion::Error>(())
+/// ```
+///
 /// # Text form
 ///
 /// | text | spec | manifold | ambient reals per point |
