@@ -106,15 +106,15 @@ fn kernel_on_products_is_the_product_of_the_factor_kernels() {
     };
     let so3 = parse(rdiff_with_stdin(
         &["kernel", "--manifold", "so:3", "--t", "0.3"],
-        &format!("{identity},{rotation}\n"),
+        format!("{identity},{rotation}\n"),
     ));
     let s2 = parse(rdiff_with_stdin(
         &["kernel", "--manifold", "sphere:2", "--t", "0.3"],
-        &format!("{north},{point}\n"),
+        format!("{north},{point}\n"),
     ));
     let product = parse(rdiff_with_stdin(
         &["kernel", "--manifold", "so:3*sphere:2", "--t", "0.3"],
-        &format!("{identity},{north},{rotation},{point}\n"),
+        format!("{identity},{north},{rotation},{point}\n"),
     ));
     assert!(
         (product[0] - (so3[0] + s2[0])).abs() < 1e-13,
@@ -133,7 +133,7 @@ fn kernel_on_products_is_the_product_of_the_factor_kernels() {
     // A power: two copies of S² at once.
     let power = parse(rdiff_with_stdin(
         &["kernel", "--manifold", "sphere:2^2", "--t", "0.3"],
-        &format!("{north},{north},{point},{point}\n"),
+        format!("{north},{north},{point},{point}\n"),
     ));
     assert!((power[0] - 2.0 * s2[0]).abs() < 1e-13);
 

@@ -6,71 +6,18 @@ use riemannian_diffusion::heat_kernel::{
     GroupHeatKernel, HeatKernel, KernelMethod, SphereHeatKernel,
 };
 use riemannian_diffusion::manifold::{SpecialOrthogonal, SpecialUnitary, Sphere};
+#[path = "common/cli_fixtures.rs"]
+mod cli_fixtures;
+
+use cli_fixtures::{assert_clean_failure, rdiff_with_stdin, text, TempDir};
 use std::io::Write;
-use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Runs `rdiff kernel <args>` with `stdin` piped in.
 fn kernel(args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_rdiff"))
-        .arg("kernel")
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the rdiff binary runs");
-    let mut pipe = child.stdin.take().unwrap();
-    let input = stdin.to_vec();
-    // Feed stdin from a thread so a large input cannot deadlock against a full stdout pipe.
-    let feeder = std::thread::spawn(move || {
-        let _ = pipe.write_all(&input);
-    });
-    let output = child.wait_with_output().unwrap();
-    feeder.join().unwrap();
-    output
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-/// A fresh directory under the system temp dir, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new() -> TempDir {
-        static COUNTER: AtomicUsize = AtomicUsize::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "rdiff-kernel-test-{}-{}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::SeqCst)
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-    fn path(&self, name: &str) -> String {
-        self.0.join(name).display().to_string()
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// Asserts exit code 1 with an `error: ` message and no panic; returns stderr.
-fn assert_clean_failure(output: &Output) -> String {
-    let stderr = text(&output.stderr);
-    assert_eq!(output.status.code(), Some(1), "stderr: {stderr}");
-    assert!(stderr.starts_with("error: "), "stderr: {stderr}");
-    assert!(
-        !stderr.contains("panicked") && !stderr.contains("internal error"),
-        "stderr: {stderr}"
-    );
-    stderr
+    let mut all = vec!["kernel"];
+    all.extend_from_slice(args);
+    rdiff_with_stdin(&all, stdin)
 }
 
 /// One CSV line `x0,x` with round-trip formatting.

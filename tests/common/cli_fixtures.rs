@@ -22,8 +22,10 @@ pub fn rdiff_with_env(args: &[&str], env: &[(&str, &str)]) -> Output {
     command.output().expect("the rdiff binary runs")
 }
 
-/// Runs `rdiff` with `args` and `input` on standard input.
-pub fn rdiff_with_stdin(args: &[&str], input: &str) -> Output {
+/// Runs `rdiff` with `args` and `input` on standard input. The input is fed from a thread so
+/// that a large input cannot deadlock against a full stdout pipe, and a broken pipe (rdiff
+/// refused its arguments and exited before reading) is not an error.
+pub fn rdiff_with_stdin(args: &[&str], input: impl Into<Vec<u8>>) -> Output {
     use std::io::Write;
     let mut child = Command::new(env!("CARGO_BIN_EXE_rdiff"))
         .args(args)
@@ -33,13 +35,14 @@ pub fn rdiff_with_stdin(args: &[&str], input: &str) -> Output {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("the rdiff binary runs");
-    // rdiff may refuse its arguments and exit before reading: a broken pipe is expected then.
-    let _ = child
-        .stdin
-        .take()
-        .expect("piped stdin")
-        .write_all(input.as_bytes());
-    child.wait_with_output().expect("rdiff finishes")
+    let mut pipe = child.stdin.take().expect("piped stdin");
+    let input = input.into();
+    let feeder = std::thread::spawn(move || {
+        let _ = pipe.write_all(&input);
+    });
+    let output = child.wait_with_output().expect("rdiff finishes");
+    feeder.join().expect("the stdin feeder finishes");
+    output
 }
 
 /// Lossy UTF-8 text of a byte buffer.
