@@ -804,6 +804,19 @@ fn main() -> Result<(), String> {
     Ok(())
 }
 
+/// The CPU model as the kernel reports it (`/proc/cpuinfo`), or "an unknown CPU".
+fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|text| {
+            text.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, model)| model.trim().to_string())
+        })
+        .unwrap_or_else(|| "an unknown CPU".to_string())
+}
+
 fn load_average() -> String {
     std::fs::read_to_string("/proc/loadavg")
         .ok()
@@ -1016,7 +1029,7 @@ fn render(
          gradient in the binding metric).\n\
          * **terms**: the largest number of series terms / paths / quadrature nodes reported.\n\
          * **time**: median over {TIMING_REPETITIONS} repetitions of a loop over the rows, per \
-         evaluation (score included), one thread; machine: 2-core AMD EPYC (Zen 3), shared with other \
+         evaluation (score included), one thread; machine: {} ({} logical cores), shared with other \
          jobs (1-minute load average {} at the end of this run; the run took {elapsed:.0} s).\n\
          * **refused**: the estimator returned an error (by design where it cannot deliver accuracy, \
          e.g. a cancelling eigen series, or where it does not exist, e.g. paths on S⁷).\n\
@@ -1027,6 +1040,8 @@ fn render(
          larger t as t^{{−rank/2}}, exceeds {TERMS_BUDGET} (a deterministic cost cap; rows after one \
          reporting more terms are not run either).\n\
          * Cells: `Δ log p / Δ s · terms · time`.\n",
+        cpu_model(),
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
         load_average()
     );
     let _ = writeln!(out, "## `Auto` per manifold\n");
