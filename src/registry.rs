@@ -161,12 +161,12 @@ pub fn auto_kernel(manifold: &dyn Manifold) -> Result<Box<dyn HeatKernel>> {
 }
 
 /// The exact heat-kernel sampler of a built-in manifold or a product of built-in manifolds
-/// ([`Registry::sampler`] of [`builtin`]).
+/// ([`Registry::auto_sampler`] of [`builtin`]).
 ///
 /// # Errors
-/// As [`Registry::sampler`].
+/// As [`Registry::auto_sampler`].
 pub fn auto_sampler(manifold: &dyn Manifold) -> Result<Box<dyn HeatKernelSampler>> {
-    builtin().sampler(manifold)
+    builtin().auto_sampler(manifold)
 }
 
 /// The heat kernel of the built-in manifold `spec` evaluated with `method` at relative
@@ -376,12 +376,12 @@ impl Registry {
     ///
     /// # Errors
     /// [`Error::InvalidArgument`] for an unregistered user family; the family's errors.
-    pub fn sampler(&self, manifold: &dyn Manifold) -> Result<Box<dyn HeatKernelSampler>> {
+    pub fn auto_sampler(&self, manifold: &dyn Manifold) -> Result<Box<dyn HeatKernelSampler>> {
         if let Some(product) = as_product(manifold)? {
             let samplers = product
                 .factors()
                 .iter()
-                .map(|f| self.sampler(f.as_ref()))
+                .map(|f| self.auto_sampler(f.as_ref()))
                 .collect::<Result<Vec<_>>>()?;
             return Ok(Box::new(ProductHeatKernelSampler::new(product, samplers)?));
         }

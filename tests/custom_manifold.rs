@@ -49,7 +49,7 @@ fn product_kernels_and_samplers_come_from_the_registry() {
     let circle: Arc<dyn Manifold> = Arc::new(ScaledCircle { radius: 2.5 });
     let product = Product::new(vec![circle.clone(), Arc::new(Sphere::new(2).unwrap())]).unwrap();
     let kernel = registry.auto_kernel(&product).unwrap();
-    let sampler = registry.sampler(&product).unwrap();
+    let sampler = registry.auto_sampler(&product).unwrap();
     let x0 = [2.5, 0.0, 0.0, 0.0, 1.0];
     let mut x = vec![0.0; 5 * 200];
     sampler.sample_batch(&x0, &[0.3], 11, &mut x).unwrap();
@@ -110,7 +110,7 @@ fn training_likelihood_and_checkpoints_work_on_the_user_manifold() {
         centres.clone(),
     )
     .unwrap();
-    let sampler = registry.sampler(manifold.as_ref()).unwrap();
+    let sampler = registry.auto_sampler(manifold.as_ref()).unwrap();
     let mut data = vec![0.0; 2 * 400];
     let x0: Vec<f64> = (0..400)
         .flat_map(|i| centres[(i % 2) * 2..(i % 2) * 2 + 2].to_vec())

@@ -286,7 +286,7 @@ fn a_user_defined_circle_obeys_the_manifold_kernel_and_sampler_laws() {
         // The user's kernel and sampler, from the user's registry entry.
         let registry = scaled_circle::registry();
         let kernel = registry.auto_kernel(&circle).unwrap();
-        let sampler = registry.sampler(&circle).unwrap();
+        let sampler = registry.auto_sampler(&circle).unwrap();
         let report =
             check_heat_kernel_laws(kernel.as_ref(), &options).unwrap_or_else(|f| panic!("{f}"));
         println!("{report}");

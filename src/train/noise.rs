@@ -30,9 +30,12 @@ impl HeatKernelNoise {
     /// The exact sampler and `Auto` kernel of `manifold` from `registry` (user manifolds).
     ///
     /// # Errors
-    /// As [`Registry::sampler`] and [`Registry::auto_kernel`].
+    /// As [`Registry::auto_sampler`] and [`Registry::auto_kernel`].
     pub fn from_registry(registry: &Registry, manifold: &dyn Manifold) -> Result<Self> {
-        Self::new(registry.sampler(manifold)?, registry.auto_kernel(manifold)?)
+        Self::new(
+            registry.auto_sampler(manifold)?,
+            registry.auto_kernel(manifold)?,
+        )
     }
 
     /// A sampler and a kernel of the same manifold.
