@@ -8,6 +8,11 @@ use riemannian_diffusion::manifold::{
 };
 use riemannian_diffusion::random::rng_from_seed;
 
+#[path = "common/reference_data.rs"]
+mod reference_data;
+
+use reference_data::{group_kernel as kernel, GROUPS};
+
 struct Row {
     t: f64,
     angles: Vec<f64>,
@@ -68,20 +73,6 @@ fn point(name: &str, a: &[f64]) -> Vec<f64> {
         _ => unreachable!(),
     }
 }
-
-fn kernel(name: &str, method: KernelMethod) -> GroupHeatKernel {
-    match name {
-        "so3" => GroupHeatKernel::new(SpecialOrthogonal::new(3).unwrap(), method),
-        "so4" => GroupHeatKernel::new(SpecialOrthogonal::new(4).unwrap(), method),
-        "su2" => GroupHeatKernel::new(SpecialUnitary::new(2).unwrap(), method),
-        "su3" => GroupHeatKernel::new(SpecialUnitary::new(3).unwrap(), method),
-        "u2" => GroupHeatKernel::new(Unitary::new(2).unwrap(), method),
-        _ => unreachable!(),
-    }
-    .unwrap()
-}
-
-const GROUPS: [&str; 5] = ["so3", "so4", "su2", "su3", "u2"];
 
 /// All groups, or the comma list in the environment variable `GROUP_KERNEL_GROUPS` (debugging).
 fn groups_to_check() -> Vec<&'static str> {

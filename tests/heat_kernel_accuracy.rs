@@ -20,6 +20,11 @@ use std::collections::BTreeMap;
 use std::f64::consts::{PI, TAU};
 
 /// Bar on `|Δ log p|` (absolute).
+#[path = "common/reference_data.rs"]
+mod reference_data;
+
+use reference_data::read_csv;
+
 const LOG_TOLERANCE: f64 = 1e-10;
 /// Bar on the score error relative to `max(|score|, 1)`.
 const SCORE_TOLERANCE: f64 = 1e-9;
@@ -30,28 +35,6 @@ const EIGEN_TOLERANCE: f64 = 1e-8;
 /// `|log p| ~ 2e8`, and `−θ²/2t` is representable only to `ε|log p|` in f64).
 fn log_tolerance(log_p: f64) -> f64 {
     LOG_TOLERANCE.max(4.0 * f64::EPSILON * log_p.abs())
-}
-
-fn read_csv(name: &str) -> Vec<Vec<f64>> {
-    let path = format!("{}/reference_data/{name}", env!("CARGO_MANIFEST_DIR"));
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!("{path}: {e} (generate it with reference_data/generate_heat_kernel_reference.py)")
-    });
-    text.lines()
-        .skip(1)
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| {
-            l.split(',')
-                .map(|s| {
-                    if s.trim().is_empty() {
-                        0.0
-                    } else {
-                        s.trim().parse().unwrap()
-                    }
-                })
-                .collect()
-        })
-        .collect()
 }
 
 /// `t` bucket for the printed error tables.

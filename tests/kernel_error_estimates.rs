@@ -16,37 +16,20 @@
 //! The measured worst ratios `actual / (estimate + floor)` are printed per manifold family.
 
 use riemannian_diffusion::heat_kernel::{
-    GroupHeatKernel, HeatKernel, KernelEvaluation, KernelMethod, ProductHeatKernel,
-    SphereHeatKernel, TorusHeatKernel, DEFAULT_AUTO_TOLERANCE, MIN_AUTO_TOLERANCE,
+    HeatKernel, KernelEvaluation, KernelMethod, ProductHeatKernel, SphereHeatKernel,
+    TorusHeatKernel, DEFAULT_AUTO_TOLERANCE, MIN_AUTO_TOLERANCE,
 };
-use riemannian_diffusion::manifold::{
-    Manifold, Product, SpecialOrthogonal, SpecialUnitary, Sphere, Torus, Unitary,
-};
+use riemannian_diffusion::manifold::{Manifold, Product, Sphere, Torus};
 use std::collections::BTreeMap;
 use std::f64::consts::PI;
 use std::sync::Arc;
 
-const EPS: f64 = f64::EPSILON;
+#[path = "common/reference_data.rs"]
+mod reference_data;
 
-fn read_csv(name: &str) -> Vec<Vec<f64>> {
-    let path = format!("{}/reference_data/{name}", env!("CARGO_MANIFEST_DIR"));
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    text.lines()
-        .skip(1)
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| {
-            l.split(',')
-                .map(|s| {
-                    if s.trim().is_empty() {
-                        0.0
-                    } else {
-                        s.trim().parse().unwrap()
-                    }
-                })
-                .collect()
-        })
-        .collect()
-}
+use reference_data::{group_kernel, read_csv, torus_point};
+
+const EPS: f64 = f64::EPSILON;
 
 /// The rounding shared by every f64 method (module docs).
 fn floor(log_p: f64, log_volume: f64, exponent: f64) -> f64 {
@@ -202,27 +185,6 @@ fn torus_estimates_bound_the_actual_errors() {
         failures.len(),
         failures.join("\n")
     );
-}
-
-/// The torus coordinates of a reference row (the table of `reference_data/README.md`).
-fn torus_point(name: &str, a: &[f64]) -> Vec<f64> {
-    match name {
-        "su2" => vec![a[0], -a[0]],
-        "su3" => vec![a[0], a[1], -(a[0] + a[1])],
-        _ => a.to_vec(),
-    }
-}
-
-fn group_kernel(name: &str, method: KernelMethod) -> GroupHeatKernel {
-    match name {
-        "so3" => GroupHeatKernel::new(SpecialOrthogonal::new(3).unwrap(), method),
-        "so4" => GroupHeatKernel::new(SpecialOrthogonal::new(4).unwrap(), method),
-        "su2" => GroupHeatKernel::new(SpecialUnitary::new(2).unwrap(), method),
-        "su3" => GroupHeatKernel::new(SpecialUnitary::new(3).unwrap(), method),
-        "u2" => GroupHeatKernel::new(Unitary::new(2).unwrap(), method),
-        _ => unreachable!(),
-    }
-    .unwrap()
 }
 
 #[test]
