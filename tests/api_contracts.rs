@@ -1,13 +1,13 @@
 //! Contracts of the public API found on review (issue 8, item 8) and the lean core (item 3):
 //! length checks of the per-point manifold methods, shape checks of the score-field defaults,
-//! losses that refuse a metric they cannot differentiate, independent seeded streams, and a
-//! library build without the command-line dependencies.
+//! losses that refuse a metric they cannot differentiate, and a library build without the
+//! command-line dependencies (the per-purpose seeds are tested in `random`).
 
 use riemannian_diffusion::manifold::{
     Manifold, ManifoldSpec, MetricForm, Product, SpecialOrthogonal, Sphere, Torus, Unitary,
 };
 use riemannian_diffusion::nn::{ScoreNet, ScoreNetConfig};
-use riemannian_diffusion::random::{derive_seed, Purpose, Rng};
+use riemannian_diffusion::random::Rng;
 use riemannian_diffusion::score::ScoreField;
 use riemannian_diffusion::train::{dsm_loss_and_gradient, DsmWorkspace};
 use riemannian_diffusion::{Error, Result};
@@ -209,32 +209,6 @@ fn losses_refuse_a_metric_they_cannot_differentiate() {
     )
     .unwrap_err();
     assert!(matches!(error, Error::DimensionMismatch { .. }), "{error}");
-}
-
-/// One user seed steers the data, the split, the initialisation and the batches through
-/// independent streams: the derived seeds differ per purpose, and the same user seed gives
-/// different networks than the data stream would.
-#[test]
-fn one_seed_gives_independent_streams_per_purpose() {
-    let purposes = [
-        Purpose::Data,
-        Purpose::Split,
-        Purpose::Initialisation,
-        Purpose::Batches,
-        Purpose::Evaluation,
-    ];
-    for seed in [0u64, 1, 42] {
-        let seeds: Vec<u64> = purposes.iter().map(|&p| derive_seed(seed, p)).collect();
-        for i in 0..seeds.len() {
-            for j in i + 1..seeds.len() {
-                assert_ne!(
-                    seeds[i], seeds[j],
-                    "seed {seed}: {:?} = {:?}",
-                    purposes[i], purposes[j]
-                );
-            }
-        }
-    }
 }
 
 /// `cargo build --no-default-features` pulls in no command-line crate: the library's normal
