@@ -65,6 +65,17 @@ pub enum Error {
         /// What is wrong with it.
         message: String,
     },
+    /// A size chosen by the user exceeds the resource policy ([`crate::limits`]).
+    LimitExceeded {
+        /// What was too large (an option, a buffer).
+        name: &'static str,
+        /// The requested value, formatted.
+        value: String,
+        /// The bound, formatted.
+        limit: String,
+        /// Why the bound exists (memory or time).
+        reason: &'static str,
+    },
     /// A numerical method failed (no convergence, step-size underflow, too many steps).
     Numerical {
         /// The method that failed.
@@ -109,6 +120,12 @@ impl fmt::Display for Error {
                 write!(f, "checkpoint {path} is unusable: {message}")
             }
             Error::Numerical { method, detail } => write!(f, "{method} failed: {detail}"),
+            Error::LimitExceeded {
+                name,
+                value,
+                limit,
+                reason,
+            } => write!(f, "{name} = {value} exceeds the limit {limit} ({reason})"),
         }
     }
 }

@@ -57,6 +57,7 @@ pub mod generation;
 pub mod heat_kernel;
 pub mod lie;
 pub mod likelihood;
+pub mod limits;
 pub mod linalg;
 pub mod manifold;
 pub mod mixture;

@@ -10,15 +10,9 @@
 
 use crate::error::{Error, Result};
 use crate::lie::CompactGroup;
+pub use crate::limits::{MAX_AMBIENT_DIM, MAX_FACTORS};
 use std::fmt;
 use std::str::FromStr;
-
-/// Largest number of ambient reals per point a parsed [`ManifoldSpec`] may have (`2²⁴`, e.g.
-/// `S^{16777215}` or `SO(4096)`): larger sizes are refused as typos before anything is allocated.
-pub const MAX_AMBIENT_DIM: usize = 1 << 24;
-
-/// Largest number of factors of a parsed product (`2¹⁶`, e.g. `su:3^65536`).
-pub const MAX_FACTORS: usize = 1 << 16;
 
 /// The identity of a manifold: a built-in family with its size, a product, or a user manifold.
 ///
