@@ -58,6 +58,7 @@
 //! seed and the chunk size only, never on the number of threads.
 
 use crate::error::{check_time, Error, Result};
+use crate::limits::{buffer_len, check_at_most, MAX_WALK_STEPS};
 use crate::manifold::Manifold;
 use crate::ode::{solve_manifold, ManifoldOdeSystem, OdeOptions, OdeStats};
 use crate::random::{streams, Rng};
@@ -221,6 +222,14 @@ pub fn generate_with_progress(
     if chunk == 0 {
         return Err(Error::invalid("chunk_size", 0, "at least 1 row"));
     }
+    let dim = score.manifold().ambient_dim();
+    // The result holds n rows; a chunk's ODE state holds `chunk` rows (and its stages).
+    buffer_len("generated samples (n × ambient_dim)", n, dim)?;
+    buffer_len(
+        "generation chunk (chunk_size × ambient_dim)",
+        chunk.min(n.max(1)),
+        dim,
+    )?;
     if let GenerationMethod::GeodesicRandomWalk {
         steps,
         corrector_steps,
@@ -235,7 +244,6 @@ pub fn generate_with_progress(
     }
     options.ode.validate()?;
     let m = score.manifold();
-    let dim = m.ambient_dim();
     let chunks = n.div_ceil(chunk);
     let parts: Vec<(Vec<f64>, OdeStats)> = streams(options.seed, chunks)
         .into_par_iter()
@@ -292,8 +300,14 @@ fn generate_by_walk(
     options: &GenerationOptions,
     on_chunk: &(dyn Fn(usize) + Sync),
 ) -> Result<GeneratedSamples> {
-    let grid = geometric_time_grid(t0, t1, steps)?;
+    check_at_most(
+        "walk steps",
+        steps,
+        MAX_WALK_STEPS,
+        "time: one score evaluation of every chunk per step, and a time grid of steps + 1 reals",
+    )?;
     corrector.validate()?;
+    let grid = geometric_time_grid(t0, t1, steps)?;
     let m = score.manifold();
     let chunk = options.chunk_size;
     let chunks = n.div_ceil(chunk);

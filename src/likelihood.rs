@@ -338,7 +338,8 @@ pub fn log_likelihood(
         return Err(Error::invalid("points", "[]", "at least one point"));
     }
     let rows = check_batch(m, points, MEMBERSHIP_TOLERANCE)?;
-    let chunk_rows = options.chunk_size;
+    // At most the number of rows (a huge chunk size must not overflow `chunk_rows · n`).
+    let chunk_rows = options.chunk_size.min(rows);
     let chunks = rows.div_ceil(chunk_rows);
     let rngs = match options.divergence {
         Divergence::Exact => Vec::new(),

@@ -21,6 +21,7 @@
 //! | Langevin corrector steps per walk step | [`MAX_CORRECTOR_STEPS`] = 10³ | time: multiplies the walk's cost |
 //! | manifold size | `K ≤` [`MAX_AMBIENT_DIM`] = 2²⁴ reals per point, at most [`MAX_FACTORS`] = 2¹⁶ product factors | memory: a point must fit many times in a buffer; parse time refuses larger |
 //! | a line of CSV input | [`MAX_LINE_BYTES`] = 2²⁶ (64 MiB) | memory: the longest line of a point pair of the largest manifold whose kernel is computable, with room |
+//! | a data file | [`MAX_DATA_FILE_BYTES`] = 2³⁰ (1 GiB) | memory: read whole, then one point of 3 reals per ≈ 20-byte row |
 //! | a checkpoint file | [`MAX_CHECKPOINT_BYTES`] = 2³² + 2²⁰ | memory: two parameter vectors of at most 2 GiB each plus the 1 MiB header |
 //!
 //! Every check returns [`Error::LimitExceeded`] (never a panic, never an allocation first).
@@ -61,6 +62,10 @@ pub const MAX_CORRECTOR_STEPS: usize = 1_000;
 
 /// Longest line of CSV input, in bytes.
 pub const MAX_LINE_BYTES: usize = 1 << 26;
+
+/// Largest data file (latitude/longitude CSV) read into memory, in bytes (1 GiB: about 50
+/// million rows, 2·10⁴ times the largest earth-science set; its points fill 1.2 GB).
+pub const MAX_DATA_FILE_BYTES: u64 = 1 << 30;
 
 /// Largest checkpoint file, in bytes.
 pub const MAX_CHECKPOINT_BYTES: u64 = (1 << 32) + (1 << 20);

@@ -14,6 +14,7 @@
 
 use super::Dataset;
 use crate::error::{Error, Result};
+use crate::limits::MAX_DATA_FILE_BYTES;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -278,7 +279,7 @@ pub fn parse_lat_lon_csv(text: &str, source_name: &str) -> Result<Vec<[f64; 2]>>
 /// `--data-dir` / [`DATA_DIR_ENV`]); [`Error::Parse`] for invalid UTF-8 or a malformed row;
 /// [`Error::InvalidArgument`] if the file holds no data rows.
 pub fn load_lat_lon_file(path: &Path, name: &str) -> Result<Dataset> {
-    let bytes = std::fs::read(path).map_err(|e| Error::Io {
+    let io_error = |e: std::io::Error| Error::Io {
         path: path.display().to_string(),
         source: std::io::Error::new(
             e.kind(),
@@ -287,7 +288,29 @@ pub fn load_lat_lon_file(path: &Path, name: &str) -> Result<Dataset> {
                  holding volerup.csv, quakes_all.csv, flood.csv and fire.csv)"
             ),
         ),
-    })?;
+    };
+    let too_large = |size: String| Error::LimitExceeded {
+        name: "data file",
+        value: format!("{} ({size} bytes)", path.display()),
+        limit: format!("{MAX_DATA_FILE_BYTES} bytes"),
+        reason: "memory: a data file is read whole",
+    };
+    let file = std::fs::File::open(path).map_err(io_error)?;
+    let size = file.metadata().map_err(io_error)?.len();
+    if size > MAX_DATA_FILE_BYTES {
+        return Err(too_large(size.to_string()));
+    }
+    // Read at most one byte more than the bound, so a file that grows (or a stream) is refused
+    // without being held in memory.
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(
+        &mut std::io::Read::take(file, MAX_DATA_FILE_BYTES + 1),
+        &mut bytes,
+    )
+    .map_err(io_error)?;
+    if bytes.len() as u64 > MAX_DATA_FILE_BYTES {
+        return Err(too_large(format!("more than {MAX_DATA_FILE_BYTES}")));
+    }
     let source_name = path.display().to_string();
     let text = String::from_utf8(bytes).map_err(|e| {
         let valid = e.utf8_error().valid_up_to();

@@ -84,7 +84,8 @@ impl Dataset {
     /// can also steer the split, the initialisation and the batches without correlation).
     ///
     /// # Errors
-    /// As [`Target::sample_batch`].
+    /// [`Error::LimitExceeded`] for more points than fit the buffer budget
+    /// ([`crate::limits::buffer_len`]); as [`Target::sample_batch`].
     pub fn sampled_from(
         target: &dyn Target,
         name: impl Into<String>,
@@ -92,12 +93,7 @@ impl Dataset {
         seed: u64,
     ) -> Result<Self> {
         let dim = target.manifold().ambient_dim();
-        let mut points = vec![
-            0.0;
-            n.checked_mul(dim).ok_or_else(|| {
-                Error::invalid("n", n, "a number of points whose coordinates fit in memory")
-            })?
-        ];
+        let mut points = crate::limits::zeroed_buffer("data set (points × ambient_dim)", n, dim)?;
         target.sample_batch(
             crate::random::derive_seed(seed, crate::random::Purpose::Data),
             &mut points,

@@ -1,6 +1,9 @@
 //! Architecture of a score network: sizes, activation, input encodings.
 
 use crate::error::{Error, Result};
+use crate::limits::{
+    check_at_most, MAX_AMBIENT_DIM, MAX_BUFFER_REALS, MAX_HIDDEN_LAYERS, MAX_HIDDEN_WIDTH,
+};
 use crate::manifold::{push_block, CoordinateBlock, CoordinateKind, Manifold};
 use std::fmt;
 
@@ -272,25 +275,78 @@ impl ScoreNetConfig {
         self.layer_shapes().iter().map(|&(i, o)| i * o).sum()
     }
 
-    /// Checks the sizes (all ≥ 1, at most 1 << 20 per dimension, 1 ≤ F ≤ 32 frequencies).
+    /// The parameter count with checked arithmetic (`None` on overflow): `Σ fan_in·fan_out +
+    /// fan_out` over the layers.
+    fn checked_param_count(&self) -> Option<usize> {
+        let features = self
+            .input_encoding
+            .feature_count()
+            .checked_add(self.sigma_encoding.feature_count())?;
+        let layer =
+            |fan_in: usize, fan_out: usize| fan_in.checked_mul(fan_out)?.checked_add(fan_out);
+        let first = layer(features, self.hidden_width)?;
+        let hidden = layer(self.hidden_width, self.hidden_width)?
+            .checked_mul(self.hidden_layers.saturating_sub(1))?;
+        let last = layer(self.hidden_width, self.ambient_dim)?;
+        first.checked_add(hidden)?.checked_add(last)
+    }
+
+    /// Checks the sizes against the resource policy ([`crate::limits`]): every size ≥ 1,
+    /// `ambient_dim ≤` [`MAX_AMBIENT_DIM`], `hidden_width ≤` [`MAX_HIDDEN_WIDTH`],
+    /// `hidden_layers ≤` [`MAX_HIDDEN_LAYERS`], and five copies of the parameters (parameters,
+    /// gradients, Adam's two moments, the EMA) within [`MAX_BUFFER_REALS`]; `1 ≤ F ≤ 32`
+    /// frequencies; an input encoding that covers the coordinates. Every other method assumes
+    /// a validated configuration ([`crate::nn::ScoreNet::new`] validates).
     ///
     /// # Errors
-    /// [`Error::InvalidArgument`] naming the bad field.
+    /// [`Error::InvalidArgument`] naming a zero size or a bad encoding;
+    /// [`Error::LimitExceeded`] naming the size over its bound.
     pub fn validate(&self) -> Result<()> {
-        const MAX: usize = 1 << 20;
         for (name, value) in [
             ("ambient_dim", self.ambient_dim),
             ("hidden_width", self.hidden_width),
             ("hidden_layers", self.hidden_layers),
         ] {
-            if value == 0 || value > MAX {
-                return Err(Error::invalid(
-                    name,
-                    value,
-                    format!("an integer in [1, {MAX}]"),
-                ));
+            if value == 0 {
+                return Err(Error::invalid(name, value, "an integer >= 1"));
             }
         }
+        check_at_most(
+            "ambient_dim",
+            self.ambient_dim,
+            MAX_AMBIENT_DIM,
+            "reals per point of the largest manifold the crate accepts",
+        )?;
+        check_at_most(
+            "hidden_width",
+            self.hidden_width,
+            MAX_HIDDEN_WIDTH,
+            "memory: a width² weight matrix per layer",
+        )?;
+        check_at_most(
+            "hidden_layers",
+            self.hidden_layers,
+            MAX_HIDDEN_LAYERS,
+            "memory and time: the tape records every layer",
+        )?;
+        let state = self
+            .checked_param_count()
+            .and_then(|p| p.checked_mul(5))
+            .ok_or_else(|| Error::LimitExceeded {
+                name: "network parameters",
+                value: format!(
+                    "width {} × depth {} on {} coordinates",
+                    self.hidden_width, self.hidden_layers, self.ambient_dim
+                ),
+                limit: format!("{MAX_BUFFER_REALS} reals"),
+                reason: "the parameter count overflows",
+            })?;
+        check_at_most(
+            "network state (5 × parameters: parameters, gradients, two Adam moments, EMA)",
+            state,
+            MAX_BUFFER_REALS,
+            "memory: 2 GiB for the network's state",
+        )?;
         if self.input_encoding.ambient_dim() != self.ambient_dim
             || self.input_encoding.blocks().iter().any(|b| b.len == 0)
         {

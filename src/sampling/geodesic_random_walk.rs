@@ -63,6 +63,7 @@
 
 use super::HeatKernelSampler;
 use crate::error::{check_len, check_time, Error, Result};
+use crate::limits::{check_at_most, MAX_CORRECTOR_STEPS, MAX_WALK_STEPS};
 use crate::manifold::{Manifold, MEMBERSHIP_TOLERANCE};
 use crate::random::Rng;
 
@@ -117,12 +118,17 @@ pub fn forward_walk(
     Ok(())
 }
 
+/// `1 ≤ steps ≤` [`MAX_WALK_STEPS`] (the resource policy, [`crate::limits`]).
 fn check_steps(steps: usize) -> Result<()> {
     if steps == 0 {
-        Err(Error::invalid("steps", 0, "at least 1 walk step"))
-    } else {
-        Ok(())
+        return Err(Error::invalid("steps", 0, "at least 1 walk step"));
     }
+    check_at_most(
+        "walk steps",
+        steps,
+        MAX_WALK_STEPS,
+        "time: every step evaluates the whole batch, and the time grid holds steps + 1 reals",
+    )
 }
 
 /// The forward geodesic random walk as an (approximate) [`HeatKernelSampler`]:
@@ -212,12 +218,18 @@ impl LangevinCorrector {
     /// Checks the options.
     ///
     /// # Errors
-    /// [`Error::InvalidArgument`] if `steps > 0` and `snr` is not finite and `> 0`.
+    /// [`Error::InvalidArgument`] if `steps > 0` and `snr` is not finite and `> 0`;
+    /// [`Error::LimitExceeded`] for more than [`MAX_CORRECTOR_STEPS`] steps.
     pub fn validate(&self) -> Result<()> {
         if self.steps > 0 && !(self.snr.is_finite() && self.snr > 0.0) {
             return Err(Error::invalid("snr", self.snr, "a finite ratio > 0"));
         }
-        Ok(())
+        check_at_most(
+            "corrector steps",
+            self.steps,
+            MAX_CORRECTOR_STEPS,
+            "time: each corrector step evaluates the whole batch once more per walk step",
+        )
     }
 }
 

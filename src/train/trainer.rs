@@ -4,6 +4,7 @@ use super::dsm::{dsm_loss_and_gradient, DsmWorkspace};
 use super::ism::{ism_loss_and_gradient, sliced_ism_loss_and_gradient, varadhan_target};
 use super::loss::{Loss, Probe};
 use crate::error::{Error, Result};
+use crate::limits::{check_at_most, zeroed_buffer, MAX_BATCH_SIZE, MAX_BUFFER_REALS, MAX_STEPS};
 use crate::manifold::{check_batch, Manifold, MEMBERSHIP_TOLERANCE};
 use crate::nn::{clip_global_norm, Adam, AdamOptions, Ema, ScoreNet};
 use crate::random::{derive_seed, rng_from_seed, standard_normal, uniform, Purpose, Rng};
@@ -128,10 +129,12 @@ impl TrainOptions {
         })
     }
 
-    /// Checks every option.
+    /// Checks every option, sizes against the resource policy ([`crate::limits`]):
+    /// `steps ≤` [`MAX_STEPS`], `1 ≤ batch_size ≤` [`MAX_BATCH_SIZE`].
     ///
     /// # Errors
-    /// [`Error::InvalidArgument`] naming the bad option.
+    /// [`Error::InvalidArgument`] naming the bad option; [`Error::LimitExceeded`] for a size
+    /// over its bound.
     pub fn validate(&self) -> Result<()> {
         if self.batch_size == 0 {
             return Err(Error::invalid(
@@ -140,6 +143,18 @@ impl TrainOptions {
                 "a batch size >= 1",
             ));
         }
+        check_at_most(
+            "batch_size",
+            self.batch_size,
+            MAX_BATCH_SIZE,
+            "memory: every row of a batch keeps its activations on a tape",
+        )?;
+        check_at_most(
+            "steps",
+            self.steps,
+            MAX_STEPS,
+            "time and memory: one loss per step is kept",
+        )?;
         if self.log_interval == 0 {
             return Err(Error::invalid(
                 "log_interval",
@@ -168,6 +183,46 @@ impl TrainOptions {
         Ema::new(&[], self.ema_decay)?;
         self.loss.validate()?;
         Ok(())
+    }
+}
+
+/// Checks the memory a training run's tapes need against the resource policy: every row of a
+/// batch keeps about `4·(features + width·(depth + 1) + ambient_dim)` reals on its tape
+/// (values, gradients and saved activations), times `1 + 2·seeds` for the divergence losses,
+/// which record `seeds` backward passes per row (`seeds` = the manifold dimension for exact
+/// ISM, the probes per point for sliced ISM).
+///
+/// # Errors
+/// [`Error::LimitExceeded`] if that exceeds [`MAX_BUFFER_REALS`].
+fn check_training_memory(
+    config: &crate::nn::ScoreNetConfig,
+    manifold_dim: usize,
+    options: &TrainOptions,
+) -> Result<()> {
+    let seeds = match options.loss {
+        Loss::Ism => manifold_dim,
+        Loss::Sliced { probes, .. } => probes,
+        Loss::Dsm | Loss::DsmVaradhan => 0,
+    };
+    let per_row = config
+        .hidden_width
+        .checked_mul(config.hidden_layers.saturating_add(1))
+        .and_then(|a| a.checked_add(config.feature_dim()))
+        .and_then(|a| a.checked_add(config.ambient_dim))
+        .and_then(|a| a.checked_mul(4))
+        .and_then(|a| a.checked_mul(seeds.saturating_mul(2).saturating_add(1)));
+    let total = per_row.and_then(|r| r.checked_mul(options.batch_size));
+    match total {
+        Some(reals) if reals <= MAX_BUFFER_REALS => Ok(()),
+        _ => Err(Error::LimitExceeded {
+            name: "batch_size",
+            value: format!(
+                "{} rows of a {}×{} network ({} loss)",
+                options.batch_size, config.hidden_layers, config.hidden_width, options.loss
+            ),
+            limit: format!("{MAX_BUFFER_REALS} reals of tape memory"),
+            reason: "memory: every row keeps its activations on a tape (lower the batch size)",
+        }),
     }
 }
 
@@ -285,6 +340,18 @@ impl<'a> DsmTrainer<'a> {
         }
         let n = manifold.ambient_dim();
         let b = options.batch_size;
+        check_training_memory(network.config(), manifold.dim(), &options)?;
+        let probes_per_row = match options.loss {
+            Loss::Sliced { probes, .. } => probes,
+            _ => 0,
+        };
+        let points = zeroed_buffer("training batch (batch_size × ambient_dim)", b, n)?;
+        let targets = zeroed_buffer("training targets (batch_size × ambient_dim)", b, n)?;
+        let probes = zeroed_buffer(
+            "Hutchinson probes (batch_size × probes × ambient_dim)",
+            b.saturating_mul(probes_per_row),
+            n,
+        )?;
         let adam = Adam::new(
             network.param_count(),
             AdamOptions {
@@ -306,13 +373,10 @@ impl<'a> DsmTrainer<'a> {
             adam,
             ema,
             workspace: DsmWorkspace::new(),
-            points: vec![0.0; b * n],
+            points,
             times: vec![0.0; b],
-            targets: vec![0.0; b * n],
-            probes: match options.loss {
-                Loss::Sliced { probes, .. } => vec![0.0; b * probes * n],
-                _ => Vec::new(),
-            },
+            targets,
+            probes,
             losses: Vec::new(),
         })
     }
