@@ -186,3 +186,19 @@ fn oversized_data_files_are_refused_without_reading_them() {
     assert!(started.elapsed().as_secs_f64() < 1.0);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Manifold constructors bound their sizes so that `ambient_dim()` can never overflow.
+#[test]
+fn manifold_sizes_are_bounded() {
+    use riemannian_diffusion::manifold::{
+        Product, SpecialOrthogonal, SpecialUnitary, Torus, Unitary,
+    };
+    assert_limit(Sphere::new(usize::MAX), "sphere dimension");
+    assert_limit(Torus::new(usize::MAX), "torus dimension");
+    assert_limit(SpecialOrthogonal::new(usize::MAX), "SO(n)");
+    assert_limit(SpecialUnitary::new(1 << 40), "unitary");
+    assert_limit(Unitary::new(2897), "unitary");
+    assert!(Unitary::new(2896).is_ok());
+    let big: Arc<dyn Manifold> = Arc::new(Torus::new(1 << 23).unwrap());
+    assert_limit(Product::new(vec![big.clone(), big.clone(), big]), "product");
+}

@@ -29,16 +29,33 @@ impl Product {
     /// The product of `factors` (in order).
     ///
     /// # Errors
-    /// [`Error::InvalidArgument`] if `factors` is empty.
+    /// [`Error::InvalidArgument`] if `factors` is empty; [`Error::LimitExceeded`] for more than
+    /// [`crate::limits::MAX_AMBIENT_DIM`] reals per point in all.
     pub fn new(factors: Vec<Arc<dyn Manifold>>) -> Result<Self> {
         if factors.is_empty() {
             return Err(Error::invalid("factors", 0, "at least one factor manifold"));
         }
-        let mut offsets = vec![0];
-        let mut dim_offsets = vec![0];
+        let mut offsets = vec![0usize];
+        let mut dim_offsets = vec![0usize];
         for f in &factors {
-            offsets.push(offsets.last().copied().unwrap_or(0) + f.ambient_dim());
-            dim_offsets.push(dim_offsets.last().copied().unwrap_or(0) + f.dim());
+            let (ambient, dim) = (
+                offsets[offsets.len() - 1].checked_add(f.ambient_dim()),
+                dim_offsets[dim_offsets.len() - 1].checked_add(f.dim()),
+            );
+            match (ambient, dim) {
+                (Some(a), Some(d)) if a <= crate::limits::MAX_AMBIENT_DIM => {
+                    offsets.push(a);
+                    dim_offsets.push(d);
+                }
+                _ => {
+                    return Err(Error::LimitExceeded {
+                        name: "product manifold",
+                        value: format!("{} factors", factors.len()),
+                        limit: format!("{} reals per point", crate::limits::MAX_AMBIENT_DIM),
+                        reason: "at most 2^24 reals per point",
+                    })
+                }
+            }
         }
         Ok(Product {
             factors,

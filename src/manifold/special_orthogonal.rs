@@ -44,11 +44,18 @@ impl SpecialOrthogonal {
     /// `SO(n)`.
     ///
     /// # Errors
-    /// [`Error::InvalidArgument`] if `n < 2`.
+    /// [`Error::InvalidArgument`] if `n < 2`; [`Error::LimitExceeded`] above 4096.
     pub fn new(n: usize) -> Result<Self> {
         if n < 2 {
             return Err(Error::invalid("n", n, "a matrix size n >= 2 for SO(n)"));
         }
+        // n² reals per point: n ≤ 4096.
+        crate::limits::check_at_most(
+            "SO(n) matrix size",
+            n,
+            1 << 12,
+            "at most 2^24 reals per point",
+        )?;
         Ok(SpecialOrthogonal { n })
     }
 

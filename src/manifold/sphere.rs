@@ -23,11 +23,17 @@ impl Sphere {
     /// The sphere of intrinsic dimension `dim` (ambient `dim + 1`).
     ///
     /// # Errors
-    /// [`Error::InvalidArgument`] if `dim == 0`.
+    /// [`Error::InvalidArgument`] if `dim == 0`; [`Error::LimitExceeded`] above `2²⁴ − 1`.
     pub fn new(dim: usize) -> Result<Self> {
         if dim == 0 {
             return Err(Error::invalid("dim", dim, "a sphere dimension d >= 1"));
         }
+        crate::limits::check_at_most(
+            "sphere dimension",
+            dim,
+            crate::limits::MAX_AMBIENT_DIM - 1,
+            "at most 2^24 reals per point",
+        )?;
         Ok(Sphere { dim })
     }
 }

@@ -21,11 +21,17 @@ impl Torus {
     /// The torus of dimension `dim`.
     ///
     /// # Errors
-    /// [`Error::InvalidArgument`] if `dim == 0`.
+    /// [`Error::InvalidArgument`] if `dim == 0`; [`Error::LimitExceeded`] above `2²⁴`.
     pub fn new(dim: usize) -> Result<Self> {
         if dim == 0 {
             return Err(Error::invalid("dim", dim, "a torus dimension d >= 1"));
         }
+        crate::limits::check_at_most(
+            "torus dimension",
+            dim,
+            crate::limits::MAX_AMBIENT_DIM,
+            "at most 2^24 reals per point",
+        )?;
         Ok(Torus { dim })
     }
 }

@@ -357,7 +357,8 @@ macro_rules! unitary_manifold {
             /// The group of `n × n` matrices.
             ///
             /// # Errors
-            /// [`Error::InvalidArgument`] if `n` is below the minimum (2 for SU(n), 1 for U(n)).
+            /// [`Error::InvalidArgument`] if `n` is below the minimum (2 for SU(n), 1 for U(n));
+            /// [`Error::LimitExceeded`] above 2896 (`2n² ≤ 2²⁴` reals per point).
             pub fn new(n: usize) -> Result<Self> {
                 if n < $min {
                     return Err(Error::invalid(
@@ -366,6 +367,13 @@ macro_rules! unitary_manifold {
                         format!("a matrix size n >= {} for {}", $min, stringify!($ty)),
                     ));
                 }
+                // 2n² reals per point: n ≤ 2896.
+                crate::limits::check_at_most(
+                    "unitary matrix size",
+                    n,
+                    2896,
+                    "at most 2^24 reals per point",
+                )?;
                 Ok($ty(UnitaryGroup {
                     n,
                     special: $special,
