@@ -83,7 +83,7 @@ pub struct ModelArgs {
     #[arg(long, allow_negative_numbers = true)]
     pub batch_size: Option<usize>,
     /// Adam learning rate.
-    #[arg(long, value_parser = parse_positive, allow_negative_numbers = true)]
+    #[arg(long, value_parser = parse_positive, allow_hyphen_values = true)]
     pub lr: Option<f64>,
     /// Width of each hidden layer of the MLP.
     #[arg(long, allow_negative_numbers = true)]
@@ -92,14 +92,14 @@ pub struct ModelArgs {
     #[arg(long, allow_negative_numbers = true)]
     pub depth: Option<usize>,
     /// Smallest noise level σ_min of the geometric schedule (kernel time t = σ²), at least 1e-8.
-    #[arg(long, value_parser = parse_positive, allow_negative_numbers = true)]
+    #[arg(long, value_parser = parse_positive, allow_hyphen_values = true)]
     pub sigma_min: Option<f64>,
     /// Largest noise level σ_max of the geometric schedule, at most 1e8.
-    #[arg(long, value_parser = parse_positive, allow_negative_numbers = true)]
+    #[arg(long, value_parser = parse_positive, allow_hyphen_values = true)]
     pub sigma_max: Option<f64>,
     /// Clip the gradient to this global norm before each Adam step (default: no clipping); a
     /// remedy when the loss diverges (NaN or infinite), next to a lower --lr.
-    #[arg(long, value_name = "NORM", value_parser = parse_positive, allow_negative_numbers = true)]
+    #[arg(long, value_name = "NORM", value_parser = parse_positive, allow_hyphen_values = true)]
     pub grad_clip: Option<f64>,
     /// Seed of the split, the synthetic samples, the initialisation and the batches.
     #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
@@ -192,7 +192,7 @@ pub struct EvalArgs {
     #[arg(long, allow_negative_numbers = true)]
     pub max_points: Option<usize>,
     /// Relative and absolute tolerance of the PF-ODE solver.
-    #[arg(long, default_value_t = 1e-5, value_parser = parse_positive, allow_negative_numbers = true)]
+    #[arg(long, default_value_t = 1e-5, value_parser = parse_positive, allow_hyphen_values = true)]
     pub tolerance: f64,
     /// Divergence of the score in the PF-ODE: exact, hutchinson (one Rademacher probe per
     /// point, unbiased; --seed), or auto (exact up to 10 dimensions, else hutchinson).
@@ -260,10 +260,10 @@ pub struct SampleArgs {
     #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
     pub corrector_steps: usize,
     /// Signal-to-noise ratio of the Langevin corrector step size.
-    #[arg(long, default_value_t = 0.16, value_parser = parse_positive, allow_negative_numbers = true)]
+    #[arg(long, default_value_t = 0.16, value_parser = parse_positive, allow_hyphen_values = true)]
     pub snr: f64,
     /// Relative and absolute tolerance of the PF-ODE solver.
-    #[arg(long, default_value_t = 1e-5, value_parser = parse_positive, allow_negative_numbers = true)]
+    #[arg(long, default_value_t = 1e-5, value_parser = parse_positive, allow_hyphen_values = true)]
     pub tolerance: f64,
     /// Use the raw parameters instead of their exponential moving average.
     #[arg(long)]
@@ -310,7 +310,7 @@ pub struct KernelArgs {
     #[arg(long, value_name = "M", value_parser = parse_manifold)]
     pub manifold: ManifoldSpec,
     /// Kernel time t > 0 (Brownian time: ∂_t p = ½Δp, flat space p_t = N(x0, tI)).
-    #[arg(long = "t", value_name = "T", value_parser = parse_time, allow_negative_numbers = true)]
+    #[arg(long = "t", value_name = "T", value_parser = parse_time, allow_hyphen_values = true)]
     pub t: f64,
     /// Estimator, applied to every factor of a product (the torus offers auto, eigen and paths).
     #[arg(
@@ -322,7 +322,7 @@ pub struct KernelArgs {
     pub method: KernelMethod,
     /// Relative tolerance of p for --method auto, in [1e-15, 1) [default: 1e-12] (the torus
     /// Auto rule reaches ~1e-15 whatever the tolerance).
-    #[arg(long, value_name = "TOL", value_parser = parse_tolerance, allow_negative_numbers = true)]
+    #[arg(long, value_name = "TOL", value_parser = parse_tolerance, allow_hyphen_values = true)]
     pub tol: Option<f64>,
     /// Input CSV file, or - for standard input.
     #[arg(long, short, value_name = "FILE", default_value = "-")]
@@ -359,7 +359,9 @@ fn parse_time(text: &str) -> Result<f64, String> {
 }
 
 /// A finite number `> 0` (learning rate, noise levels, ODE tolerance, corrector SNR,
-/// gradient-clipping norm).
+/// gradient-clipping norm). Real-valued options take values starting with `-`
+/// (`allow_hyphen_values`; clap's `allow_negative_numbers` misses `-1e-5`), so a negative
+/// number is reported as an invalid value, never as an unknown flag.
 fn parse_positive(text: &str) -> Result<f64, String> {
     match text.trim().parse::<f64>() {
         Ok(x) if x.is_finite() && x > 0.0 => Ok(x),
