@@ -152,15 +152,26 @@ fn same_file(a: &Metadata, a_path: &Path, b: &Metadata, b_path: &Path) -> bool {
 }
 
 /// Checks that `path` can receive an output file, before any work is done (module docs,
-/// point 1): it names a file (not `..`, not ending in `/`), its parent directory exists, and
-/// if it exists it is a writable regular file that is not the same file as any of `inputs`
-/// (compared by device and inode, so hard links and other spellings of the same path are
-/// caught). Inputs that do not exist, and the name `-` (standard input), are skipped.
+/// point 1): it names a file (not `..`, not ending in `/`), its parent directory exists and
+/// accepts new files (probed by creating and removing a hidden empty file, so a read-only or
+/// foreign directory fails now rather than after the work), and if the target exists it is a
+/// writable regular file that is not the same file as any of `inputs` (compared by device and
+/// inode, so hard links and other spellings of the same path are caught). Inputs that do not
+/// exist, and the name `-` (standard input), are skipped.
 ///
 /// # Errors
-/// [`Error::Io`] naming the path and what is wrong: the directory does not exist, the target
-/// is a directory, a symbolic link, a FIFO, a device, a socket, write-protected, or an input.
+/// [`Error::Io`] naming the path and what is wrong: the directory does not exist or refuses
+/// new files, the target is a directory, a symbolic link, a FIFO, a device, a socket,
+/// write-protected, or an input.
 pub fn validate_output(path: &Path, inputs: &[&Path]) -> Result<()> {
+    check_output(path, inputs)?;
+    // The probe is a temporary like any other: created with `create_new`, removed on drop.
+    drop(AtomicFile::create_unchecked(path)?);
+    Ok(())
+}
+
+/// [`validate_output`] without the probe of the directory.
+fn check_output(path: &Path, inputs: &[&Path]) -> Result<()> {
     let text = path.as_os_str();
     if text.is_empty() {
         return Err(io_error(
@@ -271,7 +282,12 @@ impl AtomicFile {
     /// # Errors
     /// [`validate_output`]'s; [`Error::Io`] if the temporary cannot be created.
     pub fn create(path: &Path) -> Result<AtomicFile> {
-        validate_output(path, &[])?;
+        check_output(path, &[])?;
+        Self::create_unchecked(path)
+    }
+
+    /// A fresh temporary sibling of `path` (no check of the target).
+    fn create_unchecked(path: &Path) -> Result<AtomicFile> {
         static COUNTER: AtomicUsize = AtomicUsize::new(0);
         let directory = parent_directory(path);
         let name = path
@@ -303,7 +319,13 @@ impl AtomicFile {
                     })
                 }
                 Err(e) if e.kind() == ErrorKind::AlreadyExists => continue,
-                Err(e) => return Err(wrap(&temporary, e)),
+                Err(e) => {
+                    return Err(io_error(
+                        &directory,
+                        e.kind(),
+                        format!("cannot create a file in the output directory: {e}"),
+                    ))
+                }
             }
         }
         Err(io_error(
@@ -642,6 +664,30 @@ mod tests {
         let mut entries = dir.entries();
         entries.retain(|e| e != "pipe");
         assert_eq!(entries, ["link.csv", "real.csv"]);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_directory_refusing_new_files_fails_validation() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = Dir::new("readonly");
+        let locked = dir.0.join("locked");
+        std::fs::create_dir(&locked).unwrap();
+        std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o555)).unwrap();
+        // Privileged users (root) write anyway: nothing to test then.
+        let privileged = std::fs::write(locked.join("probe"), "").is_ok();
+        if !privileged {
+            let m = message(validate_output(&locked.join("out.csv"), &[]).unwrap_err());
+            assert!(
+                m.contains("cannot create a file in the output directory"),
+                "{m}"
+            );
+        }
+        let _ = std::fs::remove_file(locked.join("probe"));
+        std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o755)).unwrap();
+        // The probe of a successful validation leaves nothing behind.
+        validate_output(&locked.join("out.csv"), &[]).unwrap();
+        assert!(std::fs::read_dir(&locked).unwrap().next().is_none());
     }
 
     #[test]

@@ -719,7 +719,7 @@ mod tests {
 
     fn header_with(replace: (&str, &str)) -> String {
         let net = small_net(4, 5);
-        let mut header = format!("manifold=sphere:2\n");
+        let mut header = "manifold=sphere:2\n".to_string();
         for (k, v) in net.config().to_header_lines() {
             let v = if k == replace.0 {
                 replace.1.to_string()
