@@ -275,9 +275,9 @@ pub struct AtomicFile {
 }
 
 impl AtomicFile {
-    /// Validates `path` ([`validate_output`], without inputs: check those first) and creates a
-    /// fresh temporary sibling for it. Nothing is written at `path` until
-    /// [`AtomicFile::commit`].
+    /// Checks `path` as [`validate_output`] does (without inputs: check those with
+    /// [`validate_output`] before the work) and creates a fresh temporary sibling for it.
+    /// Nothing is written at `path` until [`AtomicFile::commit`].
     ///
     /// # Errors
     /// [`validate_output`]'s; [`Error::Io`] if the temporary cannot be created.
