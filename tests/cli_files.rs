@@ -171,6 +171,11 @@ fn kernel_failures_leave_existing_files_byte_identical() {
         assert!(stderr.contains(expected), "{args:?}: {stderr}");
         assert_unchanged(&dir, &before, &format!("{args:?}"));
     }
+    // A bad first line (here an endless one) creates no file where none existed.
+    let fresh = dir.path("fresh.csv");
+    let output = rdiff(&[&torus[..], &["-i", "/dev/zero", "-o", &fresh]].concat());
+    assert!(assert_clean_failure(&output).contains("fresh.csv not written"));
+    assert_unchanged(&dir, &before, "a bad first line");
     // A success replaces the file and leaves no temporary.
     let output = rdiff_with_stdin(&[&torus[..], &["-o", &keep]].concat(), b"1,2\n");
     assert!(output.status.success(), "{}", text(&output.stderr));

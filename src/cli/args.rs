@@ -294,7 +294,8 @@ manifold, a line over 64 MiB, an estimator that cannot evaluate there) stops the
 before it have been written (and flushed), and nothing after it. --output FILE is written
 atomically (a temporary file, then a rename) and never replaces an existing FILE with partial
 results: a usage error, an unreadable input, a bad line or an interrupted run leave an existing
-FILE byte-identical; after a bad line a new FILE holds the header and the results before it.
+FILE byte-identical; after a bad line a new FILE holds the header and the results before it
+(none is created if there are none).
 FILE may not be the input, a directory, a symbolic link, a FIFO or a device.
 
 Example (S², t = 0.1, the north pole against a point at angle 0.6435):

@@ -12,8 +12,9 @@
 //! line before it has been evaluated and written (and flushed). With `--output FILE` the results
 //! go to a temporary sibling ([`AtomicFile`]) which is renamed onto FILE only after a complete
 //! run: an existing FILE is never replaced by partial results. After a bad line the results
-//! before it are published only where no file exists yet ([`AtomicFile::commit_new`]), so FILE
-//! is never half-written and never an older file destroyed. Failures before the first line is
+//! before it (if there are any) are published only where no file exists yet
+//! ([`AtomicFile::commit_new`]), so FILE is never half-written and never an older file
+//! destroyed. Failures before the first line is
 //! read (bad arguments, an output that is the input, a directory, a link or a FIFO, a missing
 //! or unreadable input), read errors, failures writing the output and an interrupted run leave
 //! an existing FILE byte-identical and no temporary behind (only a run killed outright leaves
@@ -110,18 +111,21 @@ pub fn run(args: &KernelArgs) -> Result<()> {
             };
             Err(with_note(error, &note))
         }
+        Err(StreamError::Line {
+            error,
+            evaluated: 0,
+        }) => {
+            // Nothing to keep: a header alone is not published (the temporary is dropped).
+            let note = match output {
+                Destination::Stdout(_) => "; no earlier data lines".to_string(),
+                Destination::File(_) => format!("; no earlier data lines ({place} not written)"),
+            };
+            Err(with_note(error, &note))
+        }
         Err(StreamError::Line { error, evaluated }) => {
             let note = match output.commit_partial() {
-                Ok(()) if evaluated == 0 => {
-                    format!("; no earlier data lines ({place}: header only)")
-                }
                 Ok(()) => {
                     format!("; the results of the {evaluated} earlier data line(s) are in {place}")
-                }
-                Err(Error::Io { source, .. })
-                    if source.kind() == ErrorKind::AlreadyExists && evaluated == 0 =>
-                {
-                    format!("; {place} already existed and is left unchanged")
                 }
                 Err(Error::Io { source, .. }) if source.kind() == ErrorKind::AlreadyExists => {
                     format!(
