@@ -502,6 +502,15 @@ fn an_endless_line_is_refused_quickly() {
         "{stderr}"
     );
     assert!(started.elapsed() < Duration::from_secs(20));
+    // A long field is quoted briefly (a 1 MB field must not become a 1 MB error line).
+    let mut line = "9".repeat(1 << 20);
+    line.push_str(",1\n");
+    let output = rdiff_with_stdin(&["kernel", "--manifold", "torus:1", "--t", "1"], line);
+    let stderr = assert_clean_failure(&output);
+    assert!(
+        stderr.len() < 400 && stderr.contains("(1048576 bytes)"),
+        "{stderr}"
+    );
     // As a checkpoint: refused after its first bytes.
     let output = rdiff(&["eval", "-q", "-c", "/dev/zero"]);
     let stderr = assert_clean_failure(&output);

@@ -399,16 +399,29 @@ fn parse_line(bytes: &[u8], k: usize, fields: &mut Vec<f64>) -> std::result::Res
         let field = field.trim();
         let value: f64 = field
             .parse()
-            .map_err(|_| format!("field {} = {field:?} is not a number", i + 1))?;
+            .map_err(|_| format!("field {} = {} is not a number", i + 1, quoted(field)))?;
         if !value.is_finite() {
             return Err(format!(
-                "field {} = {field:?} is not a finite number",
-                i + 1
+                "field {} = {} is not a finite number",
+                i + 1,
+                quoted(field)
             ));
         }
         fields.push(value);
     }
     Ok(true)
+}
+
+/// Longest part of a field quoted in an error message, in characters.
+const QUOTE_CHARS: usize = 40;
+
+/// `field` quoted for an error message: in full if short, else its first [`QUOTE_CHARS`]
+/// characters and its length (a 64 MiB field must not become a 64 MiB error line).
+fn quoted(field: &str) -> String {
+    match field.char_indices().nth(QUOTE_CHARS) {
+        None => format!("{field:?}"),
+        Some((end, _)) => format!("{:?}… ({} bytes)", &field[..end], field.len()),
+    }
 }
 
 /// Checks both points of a parsed line with the manifold's own test (tolerance
