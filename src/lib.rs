@@ -35,7 +35,7 @@
 //! dependencies (faer, num-complex, rayon, rand, rand_xoshiro, statrs).
 //!
 //! ## Layers (lower never imports higher)
-//! `error`, `random`, `fast_math` → `linalg`, `autodiff`, `lie` → `manifold` → `heat_kernel`,
+//! `error`, `atomic_file`, `random`, `fast_math` → `linalg`, `autodiff`, `lie` → `manifold` → `heat_kernel`,
 //! `ode` → `sampling`, `schedule` → `registry` → `score`, `mixture`, `nn` → `train`,
 //! `likelihood`, `generation` → `data`, `plot` → the CLI.
 
@@ -49,6 +49,7 @@ pub mod conventions {}
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
 
+pub mod atomic_file;
 pub mod autodiff;
 pub mod data;
 pub mod error;

@@ -13,8 +13,9 @@
 //! point is `(cos φ cos λ, cos φ sin λ, sin φ)` as in [`crate::data::earth`]. On `T²`
 //! column `i` is `θ₁ = (i + ½) 2π/W` and row `j` is `θ₂ = 2π − (j + ½) 2π/H` (θ₂ up).
 //!
-//! Files are written atomically: the PNG goes to a temporary file in the target directory,
-//! which is then renamed over the target, so a reader never sees a half-written picture.
+//! Files are written atomically ([`crate::atomic_file`]): the PNG goes to a temporary file in
+//! the target directory, which is then renamed over the target, so a reader never sees a
+//! half-written picture, and a failure leaves an existing file untouched.
 
 use crate::error::{Error, Result};
 use rayon::prelude::*;
@@ -214,12 +215,12 @@ impl Image {
         writer.finish()
     }
 
-    /// Writes the picture as a PNG file at `path`, atomically (temporary file in the same
-    /// directory, then rename).
+    /// Writes the picture as a PNG file at `path`, atomically ([`write_atomically`]).
     ///
     /// # Errors
-    /// [`Error::Io`] naming the path if the directory does not exist or is not writable;
-    /// the temporary file is removed on failure.
+    /// [`Error::Io`] naming the path if the directory does not exist or is not writable, or the
+    /// target is not a regular file ([`crate::atomic_file::validate_output`]); the temporary
+    /// file is removed and an existing file is untouched on failure.
     pub fn write_png(&self, path: &Path) -> Result<()> {
         let bytes = self.encode_png()?;
         write_atomically(path, &bytes)
@@ -233,48 +234,10 @@ fn check_side(name: &'static str, n: usize) -> Result<()> {
     Ok(())
 }
 
-/// Writes `bytes` to `path` via a temporary sibling file and a rename.
-///
-/// # Errors
-/// [`Error::Io`] naming `path` (or the temporary file) on any I/O failure.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let io_error = |p: &Path, source: std::io::Error| Error::Io {
-        path: p.display().to_string(),
-        source,
-    };
-    let file_name = path.file_name().ok_or_else(|| {
-        io_error(
-            path,
-            std::io::Error::new(
-                std::io::ErrorKind::InvalidInput,
-                "the path has no file name",
-            ),
-        )
-    })?;
-    let directory = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => std::path::PathBuf::from("."),
-    };
-    let temporary = directory.join(format!(
-        ".{}.{}.tmp",
-        file_name.to_string_lossy(),
-        std::process::id()
-    ));
-    let result = (|| -> std::io::Result<()> {
-        let mut file = std::fs::File::create(&temporary)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        Ok(())
-    })();
-    if let Err(e) = result {
-        let _ = std::fs::remove_file(&temporary);
-        return Err(io_error(path, e));
-    }
-    std::fs::rename(&temporary, path).map_err(|e| {
-        let _ = std::fs::remove_file(&temporary);
-        io_error(path, e)
-    })
-}
+/// Writes `bytes` to `path` atomically (the crate's one writer,
+/// [`crate::atomic_file::write_atomically`]: the target is validated first, the bytes go to a
+/// unique temporary sibling, which is synced and renamed onto `path`).
+pub use crate::atomic_file::write_atomically;
 
 /// Options of the density pictures.
 #[derive(Clone, Debug, PartialEq)]

@@ -23,6 +23,24 @@ use crate::error::{Error, Result};
 /// [`crate::registry::Registry::default_sigma_max`].
 pub const DEFAULT_SIGMA_MIN: f64 = 1e-2;
 
+/// Smallest `σ_min` a [`GeometricSchedule`] accepts (`1e-8`, kernel time `t_min = 1e-16`).
+///
+/// Points are stored as `f64` coordinates of unit scale, resolved to `ε ≈ 2.2e-16`; a noise
+/// displacement of size `σ` is therefore represented with relative error about `ε/σ`, and the
+/// score targets (`≈ displacement / σ²`, weighted by `σ²` in the loss) with the same relative
+/// error. At `σ = 1e-8` that is `≈ 2e-8`; below, it grows until the targets are pure rounding
+/// noise (`σ ≲ 1e-16`: measured DSM losses of `1e66` at `σ_min = 1e-50`), and `σ² = t`
+/// underflows past the smallest normal `f64` at `σ ≈ 1.5e-154` (losses become NaN).
+pub const MIN_SIGMA: f64 = 1e-8;
+
+/// Largest `σ_max` a [`GeometricSchedule`] accepts (`1e8`, kernel time `t_max = 1e16`).
+///
+/// Heat kernels on the compact manifolds of this crate are uniform to double precision once
+/// `t` is a few dozen times the squared diameter (a few hundred at most), so nothing is gained
+/// past this bound; it keeps `σ²`, `g² = 2σ² ln(σ_max/σ_min)` and the time steps of the
+/// samplers finite and well scaled.
+pub const MAX_SIGMA: f64 = 1e8;
+
 /// The geometric schedule `σ(s) = σ_min^{1−s} σ_max^{s}` (see the module docs).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct GeometricSchedule {
@@ -34,16 +52,41 @@ impl GeometricSchedule {
     /// A schedule from `σ_min` to `σ_max`.
     ///
     /// # Errors
-    /// [`Error::InvalidArgument`] unless `0 < σ_min < σ_max < ∞`.
+    /// [`Error::InvalidArgument`] naming the bad level and the reason unless
+    /// [`MIN_SIGMA`]` ≤ σ_min < σ_max ≤ `[`MAX_SIGMA`].
     pub fn new(sigma_min: f64, sigma_max: f64) -> Result<Self> {
         if !(sigma_min.is_finite() && sigma_min > 0.0) {
-            return Err(Error::invalid("sigma_min", sigma_min, "a finite value > 0"));
+            return Err(Error::invalid(
+                "sigma_min",
+                format!("{sigma_min:e}"),
+                "a finite noise level > 0",
+            ));
+        }
+        if sigma_min < MIN_SIGMA {
+            return Err(Error::invalid(
+                "sigma_min",
+                format!("{sigma_min:e}"),
+                format!(
+                    "a noise level >= {MIN_SIGMA:e}: below it the noise is lost in the rounding \
+                     of f64 coordinates (relative error 2.2e-16/sigma in the score targets)"
+                ),
+            ));
         }
         if !(sigma_max.is_finite() && sigma_max > sigma_min) {
             return Err(Error::invalid(
                 "sigma_max",
-                sigma_max,
-                format!("a finite value > sigma_min = {sigma_min}"),
+                format!("{sigma_max:e}"),
+                format!("a finite noise level > sigma_min = {sigma_min}"),
+            ));
+        }
+        if sigma_max > MAX_SIGMA {
+            return Err(Error::invalid(
+                "sigma_max",
+                format!("{sigma_max:e}"),
+                format!(
+                    "a noise level <= {MAX_SIGMA:e}: heat kernels are uniform to double \
+                     precision long before t = sigma_max^2 = 1e16"
+                ),
             ));
         }
         Ok(GeometricSchedule {
@@ -169,6 +212,15 @@ mod tests {
         assert!(GeometricSchedule::new(2.0, 1.0).is_err());
         assert!(GeometricSchedule::new(f64::NAN, 1.0).is_err());
         assert!(GeometricSchedule::new(0.1, f64::INFINITY).is_err());
+        // Below the rounding of f64 coordinates, above where every kernel is uniform.
+        let m = GeometricSchedule::new(1e-160, 1.0).unwrap_err().to_string();
+        assert!(
+            m.contains("sigma_min = 1e-160") && m.contains("rounding"),
+            "{m}"
+        );
+        assert!(GeometricSchedule::new(MIN_SIGMA, MAX_SIGMA).is_ok());
+        assert!(GeometricSchedule::new(MIN_SIGMA / 2.0, 1.0).is_err());
+        assert!(GeometricSchedule::new(0.1, MAX_SIGMA * 2.0).is_err());
         let sch = GeometricSchedule::new(0.1, 1.0).unwrap();
         assert!(sch.diffusion_time(0.0).is_err());
         assert!(sch.diffusion_time(f64::NAN).is_err());

@@ -77,28 +77,32 @@ pub enum SplitChoice {
 #[derive(Clone, Debug, Args)]
 pub struct ModelArgs {
     /// Optimiser steps.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub steps: Option<usize>,
     /// Batch size.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub batch_size: Option<usize>,
     /// Adam learning rate.
-    #[arg(long)]
+    #[arg(long, value_parser = parse_positive, allow_hyphen_values = true)]
     pub lr: Option<f64>,
     /// Width of each hidden layer of the MLP.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub width: Option<usize>,
     /// Number of hidden layers of the MLP.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub depth: Option<usize>,
-    /// Smallest noise level σ_min of the geometric schedule (kernel time t = σ²).
-    #[arg(long)]
+    /// Smallest noise level σ_min of the geometric schedule (kernel time t = σ²), at least 1e-8.
+    #[arg(long, value_parser = parse_positive, allow_hyphen_values = true)]
     pub sigma_min: Option<f64>,
-    /// Largest noise level σ_max of the geometric schedule.
-    #[arg(long)]
+    /// Largest noise level σ_max of the geometric schedule, at most 1e8.
+    #[arg(long, value_parser = parse_positive, allow_hyphen_values = true)]
     pub sigma_max: Option<f64>,
+    /// Clip the gradient to this global norm before each Adam step (default: no clipping); a
+    /// remedy when the loss diverges (NaN or infinite), next to a lower --lr.
+    #[arg(long, value_name = "NORM", value_parser = parse_positive, allow_hyphen_values = true)]
+    pub grad_clip: Option<f64>,
     /// Seed of the split, the synthetic samples, the initialisation and the batches.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
     pub seed: u64,
 }
 
@@ -109,10 +113,10 @@ pub struct DemoArgs {
     #[command(flatten)]
     pub model: ModelArgs,
     /// Held-out samples of the target used for the test NLL.
-    #[arg(long, default_value_t = 200)]
+    #[arg(long, default_value_t = 200, allow_negative_numbers = true)]
     pub test_points: usize,
     /// Width of the density map grid evaluated by the PF-ODE (height = width / 2).
-    #[arg(long, default_value_t = 144)]
+    #[arg(long, default_value_t = 144, allow_negative_numbers = true)]
     pub grid_width: usize,
     /// Output picture (PNG): model density (left) and exact target density (right).
     #[arg(long, default_value = "rdiff-demo.png")]
@@ -130,6 +134,7 @@ impl Default for DemoArgs {
                 depth: None,
                 sigma_min: None,
                 sigma_max: None,
+                grad_clip: None,
                 seed: 0,
             },
             test_points: 200,
@@ -163,7 +168,7 @@ pub struct TrainArgs {
     #[command(flatten)]
     pub model: ModelArgs,
     /// Number of samples drawn from a synthetic target before the 80/10/10 split.
-    #[arg(long, default_value_t = 10_000)]
+    #[arg(long, default_value_t = 10_000, allow_negative_numbers = true)]
     pub synthetic_size: usize,
     /// Checkpoint file to write.
     #[arg(long, short, default_value = "rdiff-model.ckpt")]
@@ -184,17 +189,17 @@ pub struct EvalArgs {
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
     /// Evaluate at most this many points of the split (default: all).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub max_points: Option<usize>,
     /// Relative and absolute tolerance of the PF-ODE solver.
-    #[arg(long, default_value_t = 1e-5)]
+    #[arg(long, default_value_t = 1e-5, value_parser = parse_positive, allow_hyphen_values = true)]
     pub tolerance: f64,
     /// Divergence of the score in the PF-ODE: exact, hutchinson (one Rademacher probe per
     /// point, unbiased; --seed), or auto (exact up to 10 dimensions, else hutchinson).
     #[arg(long, value_enum, default_value = "auto")]
     pub divergence: DivergenceChoice,
     /// Seed of the Hutchinson probes.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
     pub seed: u64,
     /// Use the raw parameters instead of their exponential moving average.
     #[arg(long)]
@@ -228,10 +233,15 @@ pub struct SampleArgs {
     #[arg(long, short)]
     pub checkpoint: PathBuf,
     /// Number of samples.
-    #[arg(short = 'n', long = "num-samples", default_value_t = 1000)]
+    #[arg(
+        short = 'n',
+        long = "num-samples",
+        default_value_t = 1000,
+        allow_negative_numbers = true
+    )]
     pub num_samples: usize,
     /// Seed of the prior draws.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
     pub seed: u64,
     /// CSV output file (default: standard output).
     #[arg(long, short)]
@@ -244,16 +254,16 @@ pub struct SampleArgs {
     #[arg(long, value_enum, default_value = "ode")]
     pub method: SamplerChoice,
     /// Predictor steps of --method grw (geometric time grid from σ_max² to σ_min²).
-    #[arg(long, default_value_t = 1000)]
+    #[arg(long, default_value_t = 1000, allow_negative_numbers = true)]
     pub grw_steps: usize,
     /// Langevin corrector steps after each predictor step of --method grw (0 = none).
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
     pub corrector_steps: usize,
     /// Signal-to-noise ratio of the Langevin corrector step size.
-    #[arg(long, default_value_t = 0.16)]
+    #[arg(long, default_value_t = 0.16, value_parser = parse_positive, allow_hyphen_values = true)]
     pub snr: f64,
     /// Relative and absolute tolerance of the PF-ODE solver.
-    #[arg(long, default_value_t = 1e-5)]
+    #[arg(long, default_value_t = 1e-5, value_parser = parse_positive, allow_hyphen_values = true)]
     pub tolerance: f64,
     /// Use the raw parameters instead of their exponential moving average.
     #[arg(long)]
@@ -279,11 +289,14 @@ are printed in the shortest scientific notation that reads back to the same f64
 (e.g. -1.5539463527580981e0).
 
 Errors: the first bad line (wrong field count, a non-number or non-finite field, a point off the
-manifold, an estimator that cannot evaluate there) stops the run with `error: <input>:<line>: …`
-and exit code 1; the results of every data line before it have been written (and flushed), and
-nothing after it. --output FILE is written atomically (a temporary file, then a rename): a usage
-error, an unreadable input or an interrupted run leave an existing FILE untouched; after a bad
-line FILE holds the header and the results before it.
+manifold, a line over 64 MiB, an estimator that cannot evaluate there) stops the run with
+`error: <input>:<line>: …` and exit code 1; on standard output the results of every data line
+before it have been written (and flushed), and nothing after it. --output FILE is written
+atomically (a temporary file, then a rename) and never replaces an existing FILE with partial
+results: a usage error, an unreadable input, a bad line or an interrupted run leave an existing
+FILE byte-identical; after a bad line a new FILE holds the header and the results before it
+(none is created if there are none).
+FILE may not be the input, a directory, a symbolic link, a FIFO or a device.
 
 Example (S², t = 0.1, the north pole against a point at angle 0.6435):
   printf '0,0,1,0.6,0,0.8\\n' | rdiff kernel --manifold sphere:2 --t 0.1
@@ -298,7 +311,7 @@ pub struct KernelArgs {
     #[arg(long, value_name = "M", value_parser = parse_manifold)]
     pub manifold: ManifoldSpec,
     /// Kernel time t > 0 (Brownian time: ∂_t p = ½Δp, flat space p_t = N(x0, tI)).
-    #[arg(long = "t", value_name = "T", value_parser = parse_time, allow_negative_numbers = true)]
+    #[arg(long = "t", value_name = "T", value_parser = parse_time, allow_hyphen_values = true)]
     pub t: f64,
     /// Estimator, applied to every factor of a product (the torus offers auto, eigen and paths).
     #[arg(
@@ -310,7 +323,7 @@ pub struct KernelArgs {
     pub method: KernelMethod,
     /// Relative tolerance of p for --method auto, in [1e-15, 1) [default: 1e-12] (the torus
     /// Auto rule reaches ~1e-15 whatever the tolerance).
-    #[arg(long, value_name = "TOL", value_parser = parse_tolerance, allow_negative_numbers = true)]
+    #[arg(long, value_name = "TOL", value_parser = parse_tolerance, allow_hyphen_values = true)]
     pub tol: Option<f64>,
     /// Input CSV file, or - for standard input.
     #[arg(long, short, value_name = "FILE", default_value = "-")]
@@ -343,6 +356,18 @@ fn parse_time(text: &str) -> Result<f64, String> {
     match text.trim().parse::<f64>() {
         Ok(t) if t.is_finite() && t > 0.0 => Ok(t),
         _ => Err("expected a finite kernel time t > 0".to_string()),
+    }
+}
+
+/// A finite number `> 0` (learning rate, noise levels, ODE tolerance, corrector SNR,
+/// gradient-clipping norm). Real-valued options take values starting with `-`
+/// (`allow_hyphen_values`; clap's `allow_negative_numbers` misses `-1e-5`), so a negative
+/// number is reported as an invalid value, never as an unknown flag.
+fn parse_positive(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(x) if x.is_finite() && x > 0.0 => Ok(x),
+        Ok(_) => Err("expected a finite number > 0".to_string()),
+        Err(_) => Err("expected a number".to_string()),
     }
 }
 

@@ -4,8 +4,12 @@ use super::args::{
     Command, DemoArgs, DivergenceChoice, EvalArgs, ModelArgs, SampleArgs, SamplerChoice,
     SplitChoice, TrainArgs,
 };
-use super::datasets::{dataset_from_name, dataset_manifold, dataset_name, prepare};
+use super::datasets::{
+    check_synthetic_size, data_file, dataset_from_name, dataset_manifold, dataset_name, prepare,
+};
+use super::output::{note, say, stdout_error};
 use super::progress::bar;
+use riemannian_diffusion::atomic_file::{check_distinct_outputs, validate_output, AtomicFile};
 use riemannian_diffusion::data::targets::builtin_vmf_mixture;
 use riemannian_diffusion::data::{Dataset, Target};
 use riemannian_diffusion::generation::{
@@ -13,6 +17,10 @@ use riemannian_diffusion::generation::{
 };
 use riemannian_diffusion::likelihood::{
     default_divergence, log_likelihood, Divergence, LikelihoodOptions, ProbeDistribution,
+};
+use riemannian_diffusion::limits::{
+    self, MAX_BATCH_SIZE, MAX_BUFFER_REALS, MAX_CORRECTOR_STEPS, MAX_HIDDEN_LAYERS,
+    MAX_HIDDEN_WIDTH, MAX_STEPS, MAX_WALK_STEPS,
 };
 use riemannian_diffusion::manifold::{CoordinateKind, Manifold, ManifoldSpec, Sphere};
 use riemannian_diffusion::nn::{
@@ -26,7 +34,7 @@ use riemannian_diffusion::schedule::GeometricSchedule;
 use riemannian_diffusion::score::ScoreField;
 use riemannian_diffusion::train::{train, HeatKernelNoise, Loss, TrainOptions, TrainedModel};
 use riemannian_diffusion::{Error, Result};
-use std::io::Write;
+use std::io::{BufWriter, Write};
 use std::ops::ControlFlow;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -54,6 +62,7 @@ pub struct Settings {
     depth: usize,
     sigma_min: f64,
     sigma_max: f64,
+    grad_clip: Option<f64>,
     seed: u64,
     loss: Loss,
 }
@@ -82,6 +91,7 @@ impl Settings {
             depth: args.depth.unwrap_or(defaults.depth),
             sigma_min: args.sigma_min.unwrap_or(defaults.sigma_min),
             sigma_max: args.sigma_max.unwrap_or(defaults.sigma_max),
+            grad_clip: args.grad_clip.or(defaults.grad_clip),
             seed: args.seed,
             loss: defaults.loss,
         }
@@ -94,10 +104,84 @@ impl Settings {
             learning_rate: self.lr,
             sigma_min: self.sigma_min,
             sigma_max: self.sigma_max,
+            grad_clip: self.grad_clip,
             seed: self.seed,
             loss: self.loss,
             ..TrainOptions::default()
         }
+    }
+
+    /// Checks every size against the resource policy ([`limits`]) and every option (the noise
+    /// schedule included) before anything is allocated, and returns the network's architecture
+    /// on `manifold`.
+    ///
+    /// # Errors
+    /// [`Error::LimitExceeded`] naming the option, the value, the bound and why;
+    /// [`Error::InvalidArgument`] for a zero size or a bad option.
+    fn network_config(&self, manifold: &dyn Manifold) -> Result<ScoreNetConfig> {
+        for (name, value, what) in [
+            ("steps", self.steps, "at least 1 training step"),
+            ("batch-size", self.batch_size, "at least 1 point per batch"),
+            ("width", self.width, "at least 1 unit per hidden layer"),
+            ("depth", self.depth, "at least 1 hidden layer"),
+        ] {
+            if value == 0 {
+                return Err(Error::invalid(name, 0, what));
+            }
+        }
+        limits::check_at_most(
+            "--steps",
+            self.steps,
+            MAX_STEPS,
+            "time, and one loss per step kept in memory",
+        )?;
+        limits::check_at_most(
+            "--batch-size",
+            self.batch_size,
+            MAX_BATCH_SIZE,
+            "memory: the network's activations grow with the batch",
+        )?;
+        limits::check_at_most(
+            "--width",
+            self.width,
+            MAX_HIDDEN_WIDTH,
+            "memory: the parameters grow with width²",
+        )?;
+        limits::check_at_most(
+            "--depth",
+            self.depth,
+            MAX_HIDDEN_LAYERS,
+            "memory and time: the parameters and the cost grow with the depth",
+        )?;
+        let mut config = ScoreNetConfig::for_manifold(manifold);
+        config.hidden_width = self.width;
+        config.hidden_layers = self.depth;
+        // Within the bounds above no product overflows: width² · depth ≤ 2³⁶, and the
+        // first layer has at most 2·MAX_AMBIENT_DIM + 1 inputs.
+        let parameters = config.param_count();
+        if parameters > MAX_BUFFER_REALS / 5 {
+            return Err(Error::LimitExceeded {
+                name: "--width × --depth",
+                value: format!(
+                    "{parameters} network parameters (5 copies: parameters, gradients, two Adam \
+                     moments, EMA)"
+                ),
+                limit: format!("{} parameters", MAX_BUFFER_REALS / 5),
+                reason: "memory: the network's training state holds at most 2 GiB",
+            });
+        }
+        limits::buffer_len(
+            "--batch-size × --width × --depth (activations)",
+            self.batch_size,
+            self.width * self.depth,
+        )?;
+        limits::buffer_len(
+            "--batch-size (points of a batch)",
+            self.batch_size,
+            manifold.ambient_dim(),
+        )?;
+        self.train_options().validate()?;
+        Ok(config)
     }
 }
 
@@ -114,6 +198,7 @@ pub fn train_defaults() -> Settings {
         depth: DEFAULT_HIDDEN_LAYERS,
         sigma_min: options.sigma_min,
         sigma_max: options.sigma_max,
+        grad_clip: options.grad_clip,
         seed: options.seed,
         loss: options.loss,
     }
@@ -130,23 +215,20 @@ pub const DEMO_DEFAULTS: Settings = Settings {
     depth: 3,
     sigma_min: 2e-2,
     sigma_max: 3.0,
+    grad_clip: None,
     seed: 0,
     loss: Loss::Dsm,
 };
 
-/// Trains a fresh network on `data` with a progress bar.
+/// Trains a fresh network of architecture `config` ([`Settings::network_config`]) on `data`
+/// with a progress bar.
 fn fit(
     manifold: Arc<dyn Manifold>,
+    config: ScoreNetConfig,
     data: &Dataset,
     settings: &Settings,
     quiet: bool,
 ) -> Result<TrainedModel> {
-    if settings.steps == 0 {
-        return Err(Error::invalid("steps", 0, "at least 1 training step"));
-    }
-    let mut config = ScoreNetConfig::for_manifold(manifold.as_ref());
-    config.hidden_width = settings.width;
-    config.hidden_layers = settings.depth;
     let network = ScoreNet::new(manifold.clone(), config, settings.seed)?;
     let noise = HeatKernelNoise::for_manifold(manifold.as_ref())?;
     let options = settings.train_options();
@@ -162,7 +244,14 @@ fn fit(
         ControlFlow::Continue(())
     });
     progress.finish_and_clear();
-    trained
+    // The library's advice names its options; say which flags they are.
+    trained.map_err(|e| match e {
+        Error::Numerical { method, detail } if detail.contains("grad_clip") => Error::Numerical {
+            method,
+            detail: format!("{detail}; rdiff options: --lr, --grad-clip"),
+        },
+        other => other,
+    })
 }
 
 /// Chunks of the likelihood per progress-bar block.
@@ -210,13 +299,22 @@ fn mean(values: &[f64]) -> f64 {
     values.iter().sum::<f64>() / values.len() as f64
 }
 
+/// [`Error::Checkpoint`] naming `path` and the metadata entry `key`.
+fn entry_error(path: &Path, key: &str, message: impl std::fmt::Display) -> Error {
+    Error::Checkpoint {
+        path: path.display().to_string(),
+        message: format!("entry '{key}': {message}"),
+    }
+}
+
 fn metadata_value<'a>(checkpoint: &'a Checkpoint, key: &str, path: &Path) -> Result<&'a str> {
-    checkpoint
-        .metadata_value(key)
-        .ok_or_else(|| Error::Checkpoint {
-            path: path.display().to_string(),
-            message: format!("no '{key}' entry (was it written by `rdiff train`?)"),
-        })
+    checkpoint.metadata_value(key).ok_or_else(|| {
+        entry_error(
+            path,
+            key,
+            "missing (was the checkpoint written by `rdiff train`?)",
+        )
+    })
 }
 
 fn metadata_number<T: std::str::FromStr>(
@@ -225,64 +323,53 @@ fn metadata_number<T: std::str::FromStr>(
     path: &Path,
 ) -> Result<T> {
     let text = metadata_value(checkpoint, key, path)?;
-    text.parse().map_err(|_| Error::Checkpoint {
-        path: path.display().to_string(),
-        message: format!("entry '{key}' = {text:?} is not a number"),
-    })
+    text.parse()
+        .map_err(|_| entry_error(path, key, format!("{text:?} is not a number")))
 }
 
-/// A checkpoint's network (EMA parameters unless `no_ema`) and noise schedule.
+/// A checkpoint's network (EMA parameters unless `no_ema`) and noise schedule. Every error
+/// names the checkpoint and the field at fault.
 fn load_model(path: &Path, no_ema: bool) -> Result<(Checkpoint, ScoreNet, GeometricSchedule)> {
     let checkpoint = Checkpoint::load(path)?;
     let manifold = registry::builtin()
         .manifold(&checkpoint.manifold)
-        .map_err(|e| Error::Checkpoint {
-            path: path.display().to_string(),
-            message: format!("entry 'manifold': {e}"),
-        })?;
+        .map_err(|e| entry_error(path, "manifold", e))?;
     let network = if no_ema {
-        checkpoint.network(manifold)?
+        checkpoint.network(manifold)
     } else {
-        checkpoint.ema_network(manifold)?
-    };
+        checkpoint.ema_network(manifold)
+    }
+    .map_err(|e| Error::Checkpoint {
+        path: path.display().to_string(),
+        message: format!("the network ({}) cannot be built: {e}", checkpoint.config),
+    })?;
     let schedule = GeometricSchedule::new(
         metadata_number(&checkpoint, "sigma_min", path)?,
         metadata_number(&checkpoint, "sigma_max", path)?,
-    )?;
+    )
+    .map_err(|e| entry_error(path, "sigma_min/sigma_max", e))?;
     Ok((checkpoint, network, schedule))
-}
-
-/// Fails before any work is done if the directory that will receive `path` does not exist,
-/// so a long training run is not lost to a typo in `--out`.
-fn check_output_directory(path: &std::path::Path) -> Result<()> {
-    let directory = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => std::path::Path::new("."),
-    };
-    if directory.is_dir() {
-        Ok(())
-    } else {
-        Err(Error::Io {
-            path: directory.display().to_string(),
-            source: std::io::Error::new(
-                std::io::ErrorKind::NotFound,
-                "output directory does not exist (create it first)",
-            ),
-        })
-    }
 }
 
 fn train_command(args: &TrainArgs, quiet: bool) -> Result<()> {
     let mut settings = Settings::from_args(&args.model, train_defaults());
     let spec = dataset_manifold(args.dataset, args.manifold.clone())?;
+    // Files first: the checkpoint must not replace a directory, a link, a data file, …
+    let data = data_file(args.dataset, args.data_dir.as_deref());
+    let inputs: Vec<&Path> = data.iter().map(|p| p.as_path()).collect();
+    validate_output(&args.out, &inputs)?;
+    let manifold = registry::builtin().manifold(&spec)?;
     if args.model.sigma_max.is_none() {
-        settings.sigma_max =
-            registry::builtin().default_sigma_max(registry::builtin().manifold(&spec)?.as_ref())?;
+        settings.sigma_max = registry::builtin().default_sigma_max(manifold.as_ref())?;
     }
     settings.loss = args.loss;
     args.loss.validate()?;
+    // Every size and option before any data is drawn or loaded.
+    let config = settings.network_config(manifold.as_ref())?;
+    if data.is_none() {
+        check_synthetic_size(args.synthetic_size, manifold.ambient_dim())?;
+    }
     let name = dataset_name(args.dataset);
-    check_output_directory(&args.out)?;
     let prepared = prepare(
         args.dataset,
         Some(spec),
@@ -291,7 +378,7 @@ fn train_command(args: &TrainArgs, quiet: bool) -> Result<()> {
         args.synthetic_size,
     )?;
     let train_set = &prepared.split.train;
-    eprintln!(
+    note!(
         "training on {name} ({} training points on {}), loss {}, {} steps, batch {}, MLP {}×{}",
         train_set.len(),
         prepared.spec,
@@ -302,9 +389,15 @@ fn train_command(args: &TrainArgs, quiet: bool) -> Result<()> {
         settings.width
     );
     let started = Instant::now();
-    let trained = fit(prepared.manifold.clone(), train_set, &settings, quiet)?;
+    let trained = fit(
+        prepared.manifold.clone(),
+        config,
+        train_set,
+        &settings,
+        quiet,
+    )?;
     let tail = &trained.losses[trained.losses.len().saturating_sub(100)..];
-    let metadata = vec![
+    let mut metadata = vec![
         ("dataset".to_string(), name.clone()),
         ("manifold".to_string(), prepared.spec.to_string()),
         ("loss".to_string(), args.loss.name().to_string()),
@@ -319,40 +412,50 @@ fn train_command(args: &TrainArgs, quiet: bool) -> Result<()> {
         ("batch_size".to_string(), settings.batch_size.to_string()),
         ("learning_rate".to_string(), format!("{:e}", settings.lr)),
     ];
+    if let Some(clip) = settings.grad_clip {
+        metadata.push(("grad_clip".to_string(), format!("{clip:e}")));
+    }
     trained
         .network
         .save(&args.out, Some(&trained.ema_params), metadata)?;
-    println!(
+    say!(
         "trained {} steps in {:.1} s; mean {} loss of the last {} steps {:.5}",
         trained.losses.len(),
         started.elapsed().as_secs_f64(),
         args.loss.name(),
         tail.len(),
         mean(tail)
-    );
-    println!("checkpoint written to {}", args.out.display());
-    Ok(())
+    )?;
+    say!("checkpoint written to {}", args.out.display())
 }
 
 fn eval_command(args: &EvalArgs, quiet: bool) -> Result<()> {
-    let (checkpoint, network, schedule) = load_model(&args.checkpoint, args.no_ema)?;
-    let dataset = dataset_from_name(metadata_value(&checkpoint, "dataset", &args.checkpoint)?)?;
-    let seed: u64 = metadata_number(&checkpoint, "seed", &args.checkpoint)?;
-    let synthetic_size: usize = metadata_number(&checkpoint, "synthetic_size", &args.checkpoint)?;
+    let path = &args.checkpoint;
+    let (checkpoint, network, schedule) = load_model(path, args.no_ema)?;
+    let ambient_dim = network.manifold().ambient_dim();
+    if let Some(max_points) = args.max_points {
+        limits::buffer_len("--max-points", max_points, ambient_dim)?;
+    }
+    let dataset = dataset_from_name(metadata_value(&checkpoint, "dataset", path)?)
+        .map_err(|e| entry_error(path, "dataset", e))?;
+    let seed: u64 = metadata_number(&checkpoint, "seed", path)?;
+    let synthetic_size: usize = metadata_number(&checkpoint, "synthetic_size", path)?;
+    if data_file(dataset, None).is_none() {
+        check_synthetic_size(synthetic_size, ambient_dim)
+            .map_err(|e| entry_error(path, "synthetic_size", e))?;
+    }
     // Checkpoints written before `--manifold` existed have no entry: the data set's default.
     let spec = match checkpoint.metadata_value("manifold") {
         Some(text) => Some(
             text.parse::<ManifoldSpec>()
-                .map_err(|e| Error::Checkpoint {
-                    path: args.checkpoint.display().to_string(),
-                    message: format!("entry 'manifold': {e}"),
-                })?,
+                .map_err(|e| entry_error(path, "manifold", e))?,
         ),
         None => None,
     };
+    let spec = dataset_manifold(dataset, spec).map_err(|e| entry_error(path, "manifold", e))?;
     let prepared = prepare(
         dataset,
-        spec,
+        Some(spec),
         args.data_dir.as_deref(),
         seed,
         synthetic_size,
@@ -413,7 +516,7 @@ fn eval_command(args: &EvalArgs, quiet: bool) -> Result<()> {
         Divergence::Exact => "exact divergence",
         Divergence::Hutchinson { .. } => "Hutchinson divergence",
     };
-    println!(
+    say!(
         "{}: NLL = {nll:.4} ± {standard_error:.4} nats over {limit} points on {} (PF-ODE from t = σ_min² = {:.3e} to σ_max² = {:.3}, {how}, tolerance {:e}, {:.1} s)",
         part.name,
         prepared.spec,
@@ -421,14 +524,14 @@ fn eval_command(args: &EvalArgs, quiet: bool) -> Result<()> {
         schedule.t_max(),
         args.tolerance,
         started.elapsed().as_secs_f64()
-    );
+    )?;
     if let Some(target) = &prepared.target {
         let subset = Dataset::new("subset", part.ambient_dim, points.to_vec())?;
-        println!(
+        say!(
             "{}: exact NLL of the target on the same points = {:.4} nats",
             part.name,
             target.negative_log_likelihood(&subset)?
-        );
+        )?;
     }
     Ok(())
 }
@@ -454,11 +557,84 @@ fn write_csv(points: &[f64], manifold: &dyn Manifold, out: &mut dyn Write) -> st
     out.flush()
 }
 
+/// The picture of `--plot`: a log-histogram of the samples on `S²` (equirectangular map) or
+/// `T²` (angle square). About 16 samples per bin at the mode-free average: side ≈ √N / 4 bins
+/// on T² (twice as wide on S²), enlarged to at least 360 pixels wide for viewing.
+fn sample_picture(points: &[f64], spec: &ManifoldSpec, num_samples: usize) -> Result<Image> {
+    let side = (((num_samples as f64).sqrt() / 4.0).round() as usize).clamp(8, 180);
+    match spec {
+        ManifoldSpec::Sphere(2) => {
+            let o = MapOptions {
+                width: 2 * side,
+                height: side,
+                ..MapOptions::default()
+            };
+            plot::sphere_histogram(points, &o)?.upscaled(360_usize.div_ceil(2 * side))
+        }
+        ManifoldSpec::Torus(2) => {
+            let o = MapOptions {
+                width: side,
+                height: side,
+                ..MapOptions::default()
+            };
+            plot::torus_histogram(points, &o)?.upscaled(360_usize.div_ceil(side))
+        }
+        other => Err(Error::invalid(
+            "plot",
+            other,
+            "pictures of sphere:2 or torus:2 samples",
+        )),
+    }
+}
+
 fn sample_command(args: &SampleArgs, quiet: bool) -> Result<()> {
+    // Files and sizes before any work: the outputs must not replace the checkpoint, each
+    // other, a directory, a link, …
+    let checkpoint_path = args.checkpoint.as_path();
+    let outputs: Vec<&Path> = args
+        .out
+        .iter()
+        .chain(&args.plot)
+        .map(|p| p.as_path())
+        .collect();
+    for output in &outputs {
+        validate_output(output, &[checkpoint_path])?;
+    }
+    check_distinct_outputs(&outputs)?;
     if args.num_samples == 0 {
         return Err(Error::invalid("num-samples", 0, "at least 1 sample"));
     }
-    let (_, network, schedule) = load_model(&args.checkpoint, args.no_ema)?;
+    limits::check_at_most(
+        "--num-samples",
+        args.num_samples,
+        MAX_BUFFER_REALS,
+        "memory: the samples are held in one buffer of at most 2 GiB",
+    )?;
+    if args.method == SamplerChoice::Grw {
+        limits::check_at_most(
+            "--grw-steps",
+            args.grw_steps,
+            MAX_WALK_STEPS,
+            "time: every step evaluates the score on every sample",
+        )?;
+        limits::check_at_most(
+            "--corrector-steps",
+            args.corrector_steps,
+            MAX_CORRECTOR_STEPS,
+            "time: every walk step runs this many extra score evaluations",
+        )?;
+    }
+    let (_, network, schedule) = load_model(checkpoint_path, args.no_ema)?;
+    let manifold = network.manifold();
+    limits::buffer_len("--num-samples", args.num_samples, manifold.ambient_dim())?;
+    let spec = manifold.spec();
+    if args.plot.is_some() && !matches!(spec, ManifoldSpec::Sphere(2) | ManifoldSpec::Torus(2)) {
+        return Err(Error::invalid(
+            "plot",
+            &spec,
+            "pictures of sphere:2 or torus:2 samples",
+        ));
+    }
     let progress = bar(args.num_samples as u64, "sampling", quiet);
     let counter = AtomicU64::new(0);
     let on_chunk = |rows: usize| {
@@ -488,54 +664,44 @@ fn sample_command(args: &SampleArgs, quiet: bool) -> Result<()> {
     )?
     .samples;
     progress.finish_and_clear();
-    let manifold = network.manifold();
-    match &args.out {
+    // Both files are written aside first and published only then: a failure while computing
+    // or writing either leaves both targets untouched (only a failure between the two
+    // renames could leave the first one replaced).
+    let picture = match &args.plot {
         Some(path) => {
-            let mut bytes = Vec::new();
-            write_csv(&points, manifold, &mut bytes).map_err(|source| Error::Io {
-                path: path.display().to_string(),
-                source,
-            })?;
-            plot::write_atomically(path, &bytes)?;
-            eprintln!("{} samples written to {}", args.num_samples, path.display());
+            let bytes = sample_picture(&points, &spec, args.num_samples)?.encode_png()?;
+            let mut file = AtomicFile::create(path)?;
+            file.write_all(&bytes).map_err(|e| file.io_error(e))?;
+            Some(file)
         }
-        None => {
-            let stdout = std::io::stdout();
-            write_csv(&points, manifold, &mut stdout.lock()).map_err(|source| Error::Io {
-                path: "<stdout>".to_string(),
-                source,
-            })?;
+        None => None,
+    };
+    let csv = match &args.out {
+        Some(path) => {
+            let mut file = AtomicFile::create(path)?;
+            write_csv(&points, manifold, &mut file).map_err(|e| file.io_error(e))?;
+            Some(file)
         }
+        None => None,
+    };
+    if let Some(file) = csv {
+        file.commit()?;
+        note!(
+            "{} samples written to {}",
+            args.num_samples,
+            args.out.as_deref().unwrap_or(Path::new("")).display()
+        );
     }
-    if let Some(path) = &args.plot {
-        // About 16 samples per bin at the mode-free average: side ≈ √N / 4 bins on T²
-        // (twice as wide on S²), enlarged to at least 360 pixels wide for viewing.
-        let side = (((args.num_samples as f64).sqrt() / 4.0).round() as usize).clamp(8, 180);
-        let image = if manifold.spec() == ManifoldSpec::Sphere(2) {
-            let o = MapOptions {
-                width: 2 * side,
-                height: side,
-                ..MapOptions::default()
-            };
-            let image = plot::sphere_histogram(&points, &o)?;
-            image.upscaled(360_usize.div_ceil(2 * side))?
-        } else if manifold.spec() == ManifoldSpec::Torus(2) {
-            let o = MapOptions {
-                width: side,
-                height: side,
-                ..MapOptions::default()
-            };
-            let image = plot::torus_histogram(&points, &o)?;
-            image.upscaled(360_usize.div_ceil(side))?
-        } else {
-            return Err(Error::invalid(
-                "plot",
-                manifold.spec(),
-                "pictures of sphere:2 or torus:2 samples",
-            ));
-        };
-        image.write_png(path)?;
-        eprintln!("picture written to {}", path.display());
+    if let Some(file) = picture {
+        file.commit()?;
+        note!(
+            "picture written to {}",
+            args.plot.as_deref().unwrap_or(Path::new("")).display()
+        );
+    }
+    if args.out.is_none() {
+        let mut stdout = BufWriter::new(std::io::stdout().lock());
+        write_csv(&points, manifold, &mut stdout).map_err(stdout_error)?;
     }
     Ok(())
 }
@@ -566,6 +732,7 @@ fn upscale_equirectangular(values: &[f64], width: usize, height: usize, factor: 
 
 fn demo(args: &DemoArgs, quiet: bool) -> Result<()> {
     let settings = Settings::from_args(&args.model, DEMO_DEFAULTS);
+    validate_output(&args.out, &[])?;
     if args.test_points == 0 {
         return Err(Error::invalid(
             "test-points",
@@ -580,10 +747,12 @@ fn demo(args: &DemoArgs, quiet: bool) -> Result<()> {
             "an even width between 8 and 720",
         ));
     }
+    limits::buffer_len("--test-points", args.test_points, 3)?;
     let started = Instant::now();
     let target = builtin_vmf_mixture();
     let manifold: Arc<dyn Manifold> = Arc::new(Sphere::new(2)?);
-    println!("target: {}", target.name());
+    let config = settings.network_config(manifold.as_ref())?;
+    say!("target: {}", target.name())?;
     let train_set = Dataset::sampled_from(&target, "vmf-mixture/train", 20_000, settings.seed)?;
     // Held-out points from the evaluation stream of the same seed.
     let test_set = Dataset::sampled_from(
@@ -592,9 +761,9 @@ fn demo(args: &DemoArgs, quiet: bool) -> Result<()> {
         args.test_points,
         derive_seed(settings.seed, Purpose::Evaluation),
     )?;
-    let trained = fit(manifold.clone(), &train_set, &settings, quiet)?;
+    let trained = fit(manifold.clone(), config, &train_set, &settings, quiet)?;
     let tail = &trained.losses[trained.losses.len().saturating_sub(100)..];
-    println!(
+    say!(
         "trained a {}×{} MLP for {} steps (batch {}) in {:.1} s; final DSM loss {:.4}",
         settings.depth,
         settings.width,
@@ -602,7 +771,7 @@ fn demo(args: &DemoArgs, quiet: bool) -> Result<()> {
         settings.batch_size,
         started.elapsed().as_secs_f64(),
         mean(tail)
-    );
+    )?;
     let network = trained.ema_network();
     let schedule = trained.schedule;
     let (t0, t1) = (schedule.t_min(), schedule.t_max());
@@ -619,14 +788,14 @@ fn demo(args: &DemoArgs, quiet: bool) -> Result<()> {
         quiet,
     )?;
     let exact_nll = target.negative_log_likelihood(&test_set)?;
-    println!(
+    say!(
         "test NLL on {} held-out samples: model {:.4} nats (PF-ODE, {:.1} s), exact target {:.4} nats, uniform {:.4} nats",
         args.test_points,
         -mean(&model_ll),
         phase.elapsed().as_secs_f64(),
         exact_nll,
         manifold.log_volume()
-    );
+    )?;
     // Density map: model by the PF-ODE on a coarse grid (looser tolerance: a picture), exact
     // target at 5× the resolution, on one colour scale.
     let (w, h) = (args.grid_width, args.grid_width / 2);
@@ -673,11 +842,10 @@ fn demo(args: &DemoArgs, quiet: bool) -> Result<()> {
         }
     }
     picture.write_png(&args.out)?;
-    println!(
+    say!(
         "density map ({w}×{h} PF-ODE grid, {:.1} s) written to {}: model (left) vs exact target with test points (right)",
         phase.elapsed().as_secs_f64(),
         args.out.display()
-    );
-    println!("total time {:.1} s", started.elapsed().as_secs_f64());
-    Ok(())
+    )?;
+    say!("total time {:.1} s", started.elapsed().as_secs_f64())
 }

@@ -3,14 +3,16 @@
 
 use super::args::DatasetChoice;
 use clap::ValueEnum;
+use riemannian_diffusion::data::earth::resolve_data_dir;
 use riemannian_diffusion::data::{
     builtin_target_on, default_target_manifold, load_earth, split_80_10_10, Dataset, EarthDataset,
     Split, Target,
 };
+use riemannian_diffusion::limits;
 use riemannian_diffusion::manifold::{Manifold, ManifoldSpec};
 use riemannian_diffusion::registry;
 use riemannian_diffusion::{Error, Result};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// A data set ready for training or evaluation.
@@ -59,6 +61,30 @@ fn earth(choice: DatasetChoice) -> Option<EarthDataset> {
     }
 }
 
+/// The file an earth-science data set is read from (`None` for the synthetic sets), so that
+/// outputs can be checked against it.
+pub fn data_file(choice: DatasetChoice, data_dir: Option<&Path>) -> Option<PathBuf> {
+    earth(choice).map(|set| resolve_data_dir(data_dir).join(set.file_name()))
+}
+
+/// Checks the number of samples of a synthetic data set: at least 10 (so that the 10%
+/// validation and test parts are not empty), and within the resource policy's buffer bound
+/// for points of `ambient_dim` reals.
+///
+/// # Errors
+/// [`Error::InvalidArgument`] below 10; [`Error::LimitExceeded`] above the bound.
+pub fn check_synthetic_size(synthetic_size: usize, ambient_dim: usize) -> Result<()> {
+    if synthetic_size < 10 {
+        return Err(Error::invalid(
+            "synthetic-size",
+            synthetic_size,
+            "at least 10 samples (so that the 10% validation and test parts are not empty)",
+        ));
+    }
+    limits::buffer_len("--synthetic-size", synthetic_size, ambient_dim)?;
+    Ok(())
+}
+
 /// The manifold of a data set: `requested` if given, else the set's default (`sphere:2` for
 /// the earth-science sets and `vmf-mixture`, `torus:2` for `wrapped-normal-mixture`).
 ///
@@ -98,7 +124,8 @@ pub fn dataset_manifold(
 /// # Errors
 /// Loader errors (missing directory or file, malformed rows); [`Error::InvalidArgument`] for a
 /// data set / manifold mismatch, or if a synthetic size below 10 would leave the validation or
-/// test part empty.
+/// test part empty; [`Error::LimitExceeded`] for a synthetic size over the resource policy
+/// ([`check_synthetic_size`]).
 pub fn prepare(
     choice: DatasetChoice,
     manifold: Option<ManifoldSpec>,
@@ -111,13 +138,7 @@ pub fn prepare(
     let (data, target): (Dataset, Option<Box<dyn Target>>) = match earth(choice) {
         Some(set) => (load_earth(set, data_dir)?, None),
         None => {
-            if synthetic_size < 10 {
-                return Err(Error::invalid(
-                    "synthetic-size",
-                    synthetic_size,
-                    "at least 10 samples (so that the 10% validation and test parts are not empty)",
-                ));
-            }
+            check_synthetic_size(synthetic_size, manifold.ambient_dim())?;
             let target = builtin_target_on(&dataset_name(choice), &spec)?;
             let data =
                 Dataset::sampled_from(target.as_ref(), dataset_name(choice), synthetic_size, seed)?;

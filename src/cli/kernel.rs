@@ -7,26 +7,37 @@
 //! chunk is also evaluated as soon as the input has no more data ready, so a program feeding
 //! lines through a pipe gets each answer without waiting for a full chunk.
 //!
-//! Failure policy ("nothing else is lost"): the first bad line stops the run. Every data line
-//! before it has been evaluated and written (and flushed); its error names the input and the line
-//! number. With `--output FILE` the results go to a temporary sibling file which is renamed onto
-//! FILE at the end, also after a bad line, so FILE is never half-written: it holds the header and
-//! whole result lines. Failures before the first line is read (bad arguments, missing input),
-//! failures writing the output, and an interrupted run leave an existing FILE untouched (a killed
-//! run may leave its hidden temporary `.FILE.<pid>.tmp` behind).
+//! Failure policy ("nothing else is lost, nothing existing is destroyed"): the first bad line
+//! stops the run; its error names the input and the line number. On standard output every data
+//! line before it has been evaluated and written (and flushed). With `--output FILE` the results
+//! go to a temporary sibling ([`AtomicFile`]) which is renamed onto FILE only after a complete
+//! run: an existing FILE is never replaced by partial results. After a bad line the results
+//! before it (if there are any) are published only where no file exists yet
+//! ([`AtomicFile::commit_new`]), so FILE is never half-written and never an older file
+//! destroyed. Failures before the first line is
+//! read (bad arguments, an output that is the input, a directory, a link or a FIFO, a missing
+//! or unreadable input), read errors, failures writing the output and an interrupted run leave
+//! an existing FILE byte-identical and no temporary behind (only a run killed outright leaves
+//! its hidden temporary `.FILE.<pid>.<n>.tmp`).
+//!
+//! A line holds at most [`MAX_LINE_BYTES`] bytes (its line break included): a longer line
+//! (e.g. `-i /dev/zero`, which has none) is a bad line, refused after reading that much.
 
 use super::args::KernelArgs;
+use super::output::STDOUT;
 use rayon::prelude::*;
+use riemannian_diffusion::atomic_file::{validate_output, AtomicFile};
 use riemannian_diffusion::heat_kernel::{
     HeatKernel, KernelEvaluation, KernelMethod, DEFAULT_AUTO_TOLERANCE,
 };
+use riemannian_diffusion::limits::MAX_LINE_BYTES;
 use riemannian_diffusion::manifold::MEMBERSHIP_TOLERANCE;
 use riemannian_diffusion::registry::heat_kernel;
 use riemannian_diffusion::{Error, Result};
 use std::fmt::Write as _;
 use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, ErrorKind, Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// Largest number of data lines evaluated together.
 pub const CHUNK_ROWS: usize = 1024;
@@ -51,12 +62,25 @@ pub fn run(args: &KernelArgs) -> Result<()> {
             ),
         ));
     }
+    let from_stdin = args.input.as_os_str() == "-";
+    if let Some(output) = &args.output {
+        validate_output(output, &[args.input.as_path()])?;
+    }
+    if !from_stdin && args.input.is_dir() {
+        return Err(Error::Io {
+            path: args.input.display().to_string(),
+            source: std::io::Error::new(
+                ErrorKind::InvalidInput,
+                "is a directory (expected a CSV file, or - for standard input)",
+            ),
+        });
+    }
     let kernel = heat_kernel(
         &args.manifold,
         args.method,
         args.tol.unwrap_or(DEFAULT_AUTO_TOLERANCE),
     )?;
-    let (reader, source): (Box<dyn Read>, String) = if args.input.as_os_str() == "-" {
+    let (reader, source): (Box<dyn Read>, String) = if from_stdin {
         (Box::new(std::io::stdin()), "<stdin>".to_string())
     } else {
         let file = File::open(&args.input).map_err(|source| Error::Io {
@@ -67,52 +91,83 @@ pub fn run(args: &KernelArgs) -> Result<()> {
     };
     let mut input = BufReader::with_capacity(INPUT_BUFFER_BYTES, reader);
     let mut output = Destination::open(args.output.as_deref())?;
+    let place = match &args.output {
+        Some(path) => path.display().to_string(),
+        None => "standard output".to_string(),
+    };
     let outcome = evaluate_stream(kernel.as_ref(), args.t, &mut input, &source, &mut output);
     match outcome {
         Ok(_) => output.commit(),
-        Err(StreamError::Output(error)) => {
-            output.abort();
-            Err(error)
+        Err(StreamError::Output(error)) => Err(error),
+        Err(StreamError::Stop) => Ok(()),
+        Err(StreamError::Input { error, evaluated }) => {
+            let note = match output {
+                Destination::Stdout(_) => {
+                    format!("; the results of the {evaluated} earlier data line(s) are in {place}")
+                }
+                Destination::File(_) => {
+                    format!("; {place} is left as it was (the input could not be read to its end)")
+                }
+            };
+            Err(with_note(error, &note))
         }
-        Err(StreamError::Stop) => {
-            output.abort();
-            Ok(())
+        Err(StreamError::Line {
+            error,
+            evaluated: 0,
+        }) => {
+            // Nothing to keep: a header alone is not published (the temporary is dropped).
+            let note = match output {
+                Destination::Stdout(_) => "; no earlier data lines".to_string(),
+                Destination::File(_) => format!("; no earlier data lines ({place} not written)"),
+            };
+            Err(with_note(error, &note))
         }
         Err(StreamError::Line { error, evaluated }) => {
-            let committed = output.commit();
-            let place = match &args.output {
-                Some(path) => path.display().to_string(),
-                None => "standard output".to_string(),
-            };
-            let note = match committed {
-                Ok(()) if evaluated == 0 => {
-                    format!("; no earlier data lines ({place}: header only)")
-                }
+            let note = match output.commit_partial() {
                 Ok(()) => {
                     format!("; the results of the {evaluated} earlier data line(s) are in {place}")
                 }
+                Err(Error::Io { source, .. }) if source.kind() == ErrorKind::AlreadyExists => {
+                    format!(
+                        "; {place} already existed and is left unchanged (the results of the \
+                         {evaluated} earlier data line(s) were not written: write to a new file \
+                         or to standard output to keep them)"
+                    )
+                }
                 Err(e) => format!("; writing the earlier results also failed: {e}"),
             };
-            Err(match error {
-                Error::Parse {
-                    source_name,
-                    line,
-                    message,
-                } => Error::Parse {
-                    source_name,
-                    line,
-                    message: message + &note,
-                },
-                other => other,
-            })
+            Err(with_note(error, &note))
         }
+    }
+}
+
+/// `error` (an [`Error::Parse`]) with `note` appended to its message.
+fn with_note(error: Error, note: &str) -> Error {
+    match error {
+        Error::Parse {
+            source_name,
+            line,
+            message,
+        } => Error::Parse {
+            source_name,
+            line,
+            message: message + note,
+        },
+        other => other,
     }
 }
 
 /// Why [`evaluate_stream`] stopped early.
 #[derive(Debug)]
 pub enum StreamError {
-    /// A bad input line (or unreadable input) after `evaluated` good data lines were written.
+    /// The input could not be read (an I/O error) after `evaluated` good data lines.
+    Input {
+        /// [`Error::Parse`] naming the source and the line.
+        error: Error,
+        /// Number of data lines evaluated and written before it.
+        evaluated: usize,
+    },
+    /// A bad input line after `evaluated` good data lines were written.
     Line {
         /// [`Error::Parse`] naming the source and the line.
         error: Error,
@@ -125,113 +180,48 @@ pub enum StreamError {
     Stop,
 }
 
-/// Where the results go: standard output, or a temporary file renamed onto the target.
+/// Where the results go: standard output, or a temporary file published onto the target.
 enum Destination {
     Stdout(BufWriter<std::io::Stdout>),
-    File {
-        writer: BufWriter<File>,
-        temporary: PathBuf,
-        target: PathBuf,
-    },
+    File(AtomicFile),
 }
 
 impl Destination {
-    /// Standard output for `None`; else creates the temporary sibling of `path`.
+    /// Standard output for `None`; else the temporary sibling of `path` (validated again).
     fn open(path: Option<&Path>) -> Result<Destination> {
-        let Some(target) = path else {
-            return Ok(Destination::Stdout(BufWriter::new(std::io::stdout())));
-        };
-        let io_error = |p: &Path, source| Error::Io {
-            path: p.display().to_string(),
-            source,
-        };
-        if target.is_dir() {
-            return Err(io_error(
-                target,
-                std::io::Error::new(
-                    ErrorKind::InvalidInput,
-                    "is a directory (expected an output file name)",
-                ),
-            ));
-        }
-        let file_name = target.file_name().ok_or_else(|| {
-            io_error(
-                target,
-                std::io::Error::new(ErrorKind::InvalidInput, "the path has no file name"),
-            )
-        })?;
-        let directory = match target.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        if !directory.is_dir() {
-            return Err(io_error(
-                &directory,
-                std::io::Error::new(
-                    ErrorKind::NotFound,
-                    "output directory does not exist (create it first)",
-                ),
-            ));
-        }
-        let temporary = directory.join(format!(
-            ".{}.{}.tmp",
-            file_name.to_string_lossy(),
-            std::process::id()
-        ));
-        let file = File::create(&temporary).map_err(|e| io_error(&temporary, e))?;
-        Ok(Destination::File {
-            writer: BufWriter::new(file),
-            temporary,
-            target: target.to_path_buf(),
+        Ok(match path {
+            None => Destination::Stdout(BufWriter::new(std::io::stdout())),
+            Some(target) => Destination::File(AtomicFile::create(target)?),
         })
     }
 
     fn name(&self) -> String {
         match self {
-            Destination::Stdout(_) => "<stdout>".to_string(),
-            Destination::File { target, .. } => target.display().to_string(),
+            Destination::Stdout(_) => STDOUT.to_string(),
+            Destination::File(file) => file.target().display().to_string(),
         }
     }
 
-    /// Flushes; for a file, syncs it and renames the temporary file onto the target.
+    /// Flushes; for a file, publishes it ([`AtomicFile::commit`]).
     fn commit(self) -> Result<()> {
         match self {
             Destination::Stdout(mut writer) => match writer.flush() {
                 Err(e) if e.kind() == ErrorKind::BrokenPipe => Ok(()),
                 other => other.map_err(|source| Error::Io {
-                    path: "<stdout>".to_string(),
+                    path: STDOUT.to_string(),
                     source,
                 }),
             },
-            Destination::File {
-                writer,
-                temporary,
-                target,
-            } => {
-                let result = writer
-                    .into_inner()
-                    .map_err(|e| e.into_error())
-                    .and_then(|file| file.sync_all())
-                    .and_then(|()| std::fs::rename(&temporary, &target));
-                result.map_err(|source| {
-                    let _ = std::fs::remove_file(&temporary);
-                    Error::Io {
-                        path: target.display().to_string(),
-                        source,
-                    }
-                })
-            }
+            Destination::File(file) => file.commit(),
         }
     }
 
-    /// Drops the output: nothing more is written to standard output; a temporary file is removed.
-    fn abort(self) {
-        if let Destination::File {
-            writer, temporary, ..
-        } = self
-        {
-            drop(writer);
-            let _ = std::fs::remove_file(&temporary);
+    /// After a bad line: flushes standard output; publishes a file only where none exists
+    /// ([`AtomicFile::commit_new`]: an error of kind `AlreadyExists` otherwise).
+    fn commit_partial(self) -> Result<()> {
+        match self {
+            Destination::Stdout(_) => self.commit(),
+            Destination::File(file) => file.commit_new(),
         }
     }
 }
@@ -240,13 +230,13 @@ impl Write for Destination {
     fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
         match self {
             Destination::Stdout(w) => w.write(bytes),
-            Destination::File { writer, .. } => writer.write(bytes),
+            Destination::File(file) => file.write(bytes),
         }
     }
     fn flush(&mut self) -> std::io::Result<()> {
         match self {
             Destination::Stdout(w) => w.flush(),
-            Destination::File { writer, .. } => writer.flush(),
+            Destination::File(file) => file.flush(),
         }
     }
 }
@@ -262,9 +252,9 @@ struct Pending {
 /// number of data lines evaluated.
 ///
 /// # Errors
-/// [`StreamError::Line`] at the first bad line (everything before it has been written and
-/// flushed), [`StreamError::Output`] when writing fails, [`StreamError::Stop`] on a broken pipe
-/// to standard output.
+/// [`StreamError::Line`] at the first bad line and [`StreamError::Input`] when the input cannot
+/// be read (everything before either has been written and flushed), [`StreamError::Output`]
+/// when writing fails, [`StreamError::Stop`] on a broken pipe to standard output.
 fn evaluate_stream<R: Read>(
     kernel: &dyn HeatKernel,
     t: f64,
@@ -281,7 +271,7 @@ fn evaluate_stream<R: Read>(
     header.push('\n');
     let output_name = output.name();
     let write_error = |source: std::io::Error| {
-        if source.kind() == ErrorKind::BrokenPipe && output_name == "<stdout>" {
+        if source.kind() == ErrorKind::BrokenPipe && output_name == STDOUT {
             StreamError::Stop
         } else {
             StreamError::Output(Error::Io {
@@ -330,17 +320,37 @@ fn evaluate_stream<R: Read>(
             drain(&mut pending, &mut lines, output)?;
         }
         bytes.clear();
-        let outcome = match input.read_until(b'\n', &mut bytes) {
+        // At most MAX_LINE_BYTES + 1 bytes: one more than a line may hold tells a line that
+        // is too long, without ever holding more.
+        let read = input
+            .by_ref()
+            .take(MAX_LINE_BYTES as u64 + 1)
+            .read_until(b'\n', &mut bytes);
+        line_number += 1;
+        let outcome = match read {
             Ok(0) => break,
+            Ok(_) if bytes.len() > MAX_LINE_BYTES => Err(format!(
+                "the line is longer than {MAX_LINE_BYTES} bytes (the resource policy's bound: \
+                 a pair of points of the largest manifold fits with room to spare)"
+            )),
             Ok(_) => parse_line(&bytes, k, &mut fields).and_then(|parsed| {
                 if parsed {
                     check_points(manifold, &fields, k)?;
                 }
                 Ok(parsed)
             }),
-            Err(e) => Err(format!("cannot read the input: {e}")),
+            Err(e) => {
+                let done = drain(&mut pending, &mut lines, output)?;
+                return Err(StreamError::Input {
+                    error: Error::Parse {
+                        source_name: source.to_string(),
+                        line: line_number,
+                        message: format!("cannot read the input: {e}"),
+                    },
+                    evaluated: done,
+                });
+            }
         };
-        line_number += 1;
         match outcome {
             Ok(false) => {}
             Ok(true) => {
@@ -389,16 +399,29 @@ fn parse_line(bytes: &[u8], k: usize, fields: &mut Vec<f64>) -> std::result::Res
         let field = field.trim();
         let value: f64 = field
             .parse()
-            .map_err(|_| format!("field {} = {field:?} is not a number", i + 1))?;
+            .map_err(|_| format!("field {} = {} is not a number", i + 1, quoted(field)))?;
         if !value.is_finite() {
             return Err(format!(
-                "field {} = {field:?} is not a finite number",
-                i + 1
+                "field {} = {} is not a finite number",
+                i + 1,
+                quoted(field)
             ));
         }
         fields.push(value);
     }
     Ok(true)
+}
+
+/// Longest part of a field quoted in an error message, in characters.
+const QUOTE_CHARS: usize = 40;
+
+/// `field` quoted for an error message: in full if short, else its first [`QUOTE_CHARS`]
+/// characters and its length (a 64 MiB field must not become a 64 MiB error line).
+fn quoted(field: &str) -> String {
+    match field.char_indices().nth(QUOTE_CHARS) {
+        None => format!("{field:?}"),
+        Some((end, _)) => format!("{:?}… ({} bytes)", &field[..end], field.len()),
+    }
 }
 
 /// Checks both points of a parsed line with the manifold's own test (tolerance

@@ -1,14 +1,17 @@
 //! The `rdiff` command line: argument parsing (clap derive), error reporting, dispatch.
 //!
-//! Exit codes: 0 on success, 1 when a command fails (bad data file, numerical failure, …),
-//! 2 for usage errors (unknown option or value, reported by clap). Errors are printed as
-//! `error: <message>` on stderr; a panic (a bug) is reported the same way, without a
-//! backtrace, and exits with code 101.
+//! Exit codes: 0 on success (also when the reader of standard output goes away early, e.g.
+//! `rdiff sample … | head -1`: the program stops quietly, see [`output`]), 1 when a command
+//! fails (bad data file, numerical failure, a size over the resource policy, an output that
+//! would destroy a file, …), 2 for usage errors (unknown option or value, reported by clap).
+//! Errors are printed as `error: <message>` on stderr; a panic (a bug) is reported the same
+//! way, without a backtrace, and exits with code 101.
 
 mod args;
 mod commands;
 mod datasets;
 mod kernel;
+mod output;
 mod progress;
 
 use clap::{CommandFactory, FromArgMatches};
@@ -25,8 +28,9 @@ pub fn main() -> ExitCode {
         .unwrap_or(Command::Demo(args::DemoArgs::default()));
     match commands::run(command, cli.quiet) {
         Ok(()) => ExitCode::SUCCESS,
+        Err(e) if output::is_closed_stdout(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e}");
+            output::note!("error: {e}");
             ExitCode::from(1)
         }
     }
@@ -59,6 +63,6 @@ fn install_panic_hook() {
             .location()
             .map(|l| format!(" at {}:{}", l.file(), l.line()))
             .unwrap_or_default();
-        eprintln!("error: internal error (this is a bug in rdiff): {message}{location}");
+        output::note!("error: internal error (this is a bug in rdiff): {message}{location}");
     }));
 }

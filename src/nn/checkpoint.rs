@@ -24,10 +24,11 @@
 use super::config::ScoreNetConfig;
 use super::network::ScoreNet;
 use crate::error::{Error, Result};
-use crate::manifold::{Manifold, ManifoldSpec};
-use std::fs::{self, File};
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use crate::limits::{self, MAX_CHECKPOINT_BYTES};
+use crate::manifold::{CoordinateKind, Manifold, ManifoldSpec};
+use std::fs::File;
+use std::io::Read;
+use std::path::Path;
 use std::sync::Arc;
 
 /// The first eight bytes of every checkpoint.
@@ -71,6 +72,98 @@ fn fnv1a64(bytes: &[u8]) -> u64 {
     hash
 }
 
+/// Length in bytes of a checkpoint file with a header of `header_len` bytes and `count`
+/// parameters (twice with `has_ema`), `None` on overflow.
+fn file_len(header_len: usize, count: u64, has_ema: bool) -> Option<u64> {
+    let vectors = if has_ema { 2 } else { 1 };
+    count
+        .checked_mul(8 * vectors)?
+        .checked_add((PREAMBLE + header_len + 9 + 8) as u64)
+}
+
+/// The header length announced by a complete, well-formed preamble (magic, the supported
+/// version, a header length within [`MAX_HEADER`]); `None` otherwise.
+fn preamble_header_len(bytes: &[u8]) -> Option<usize> {
+    if bytes.len() != PREAMBLE || bytes[..8] != CHECKPOINT_MAGIC {
+        return None;
+    }
+    let version = u32::from_le_bytes(bytes[8..12].try_into().ok()?);
+    let header_len = u32::from_le_bytes(bytes[12..16].try_into().ok()?) as usize;
+    (version == CHECKPOINT_VERSION && header_len <= MAX_HEADER).then_some(header_len)
+}
+
+/// Checks the size fields of a header before the architecture is built from them: each must
+/// be an integer within the resource policy ([`crate::limits`]: ambient dimension, hidden
+/// width, hidden layers), so that a crafted header cannot ask for an absurd network.
+/// `Err` holds a message naming the field.
+fn check_architecture_fields(
+    get: &impl Fn(&str) -> Option<String>,
+) -> std::result::Result<(), String> {
+    for (key, max) in [
+        ("ambient_dim", limits::MAX_AMBIENT_DIM),
+        ("hidden_width", limits::MAX_HIDDEN_WIDTH),
+        ("hidden_layers", limits::MAX_HIDDEN_LAYERS),
+    ] {
+        let Some(text) = get(key) else {
+            return Err(format!("header lacks the field {key:?}"));
+        };
+        let value: usize = text
+            .parse()
+            .map_err(|_| format!("header field {key} = {text:?} is not an integer"))?;
+        if value == 0 || value > max {
+            return Err(format!(
+                "header field {key} = {value} is outside [1, {max}] (the resource policy's bound)"
+            ));
+        }
+    }
+    if let Some(text) = get("input_encoding") {
+        // Block lengths `kind:len`: their sum is the ambient dimension; refuse sums that
+        // overflow before the encoding is built.
+        let mut total: usize = 0;
+        for part in text.split(',') {
+            let len = part
+                .split_once(':')
+                .and_then(|(_, len)| len.parse::<usize>().ok())
+                .unwrap_or(0);
+            total = total
+                .checked_add(len)
+                .filter(|&t| t <= limits::MAX_AMBIENT_DIM)
+                .ok_or_else(|| {
+                    format!(
+                        "header field input_encoding = {text:?} covers more than {} coordinates",
+                        limits::MAX_AMBIENT_DIM
+                    )
+                })?;
+        }
+    }
+    Ok(())
+}
+
+/// The parameter count of `config` in checked arithmetic (`None` on overflow), computed without
+/// allocating: `Σ (fan_in + 1)·fan_out` over the layers of [`ScoreNetConfig::layer_shapes`].
+fn checked_param_count(config: &ScoreNetConfig) -> Option<usize> {
+    let features = config
+        .input_encoding
+        .blocks()
+        .iter()
+        .try_fold(0usize, |sum, b| {
+            let features = match b.kind {
+                CoordinateKind::Embedded => b.len,
+                CoordinateKind::Angles => b.len.checked_mul(2)?,
+            };
+            sum.checked_add(features)
+        })?
+        .checked_add(config.sigma_encoding.feature_count())?;
+    let (w, n) = (config.hidden_width, config.ambient_dim);
+    let first = features.checked_add(1)?.checked_mul(w)?;
+    let hidden = w
+        .checked_add(1)?
+        .checked_mul(w)?
+        .checked_mul(config.hidden_layers.checked_sub(1)?)?;
+    let last = w.checked_add(1)?.checked_mul(n)?;
+    first.checked_add(hidden)?.checked_add(last)
+}
+
 impl Checkpoint {
     /// A checkpoint of `network`, with optional EMA parameters and metadata.
     ///
@@ -105,13 +198,20 @@ impl Checkpoint {
             .map(|(_, v)| v.as_str())
     }
 
-    /// Serialises to the version-1 byte layout (module docs).
+    /// Serialises to the byte layout of the module docs (version [`CHECKPOINT_VERSION`]).
     ///
     /// # Errors
     /// [`Error::InvalidArgument`] for a metadata key or value that cannot be stored (line
-    /// breaks, `=` in a key), or parameter vectors of the wrong length.
+    /// breaks, `=` in a key); [`Error::DimensionMismatch`] for parameter vectors of the wrong
+    /// length; [`Error::LimitExceeded`] for a file larger than [`MAX_CHECKPOINT_BYTES`] (which
+    /// [`Checkpoint::load`] would refuse).
     pub fn to_bytes(&self) -> Result<Vec<u8>> {
-        let count = self.config.param_count();
+        let count = checked_param_count(&self.config).ok_or_else(|| Error::LimitExceeded {
+            name: "checkpoint parameters",
+            value: format!("the architecture {}", self.config),
+            limit: format!("{} bytes", MAX_CHECKPOINT_BYTES),
+            reason: "its parameter count overflows",
+        })?;
         if self.params.len() != count {
             return Err(Error::DimensionMismatch {
                 what: "checkpoint parameters",
@@ -150,8 +250,22 @@ impl Checkpoint {
                 format!("a header of at most {MAX_HEADER} bytes"),
             ));
         }
-        let ema_len = self.ema_params.as_ref().map_or(0, Vec::len);
-        let mut bytes = Vec::with_capacity(PREAMBLE + header.len() + 17 + 8 * (count + ema_len));
+        let total = file_len(header.len(), count as u64, self.ema_params.is_some())
+            .filter(|&total| total <= MAX_CHECKPOINT_BYTES)
+            .ok_or_else(|| Error::LimitExceeded {
+                name: "checkpoint file",
+                value: format!(
+                    "{count} parameters{}",
+                    if self.ema_params.is_some() {
+                        " plus EMA"
+                    } else {
+                        ""
+                    }
+                ),
+                limit: format!("{MAX_CHECKPOINT_BYTES} bytes"),
+                reason: "the largest checkpoint Checkpoint::load reads",
+            })?;
+        let mut bytes = Vec::with_capacity(usize::try_from(total).unwrap_or(0));
         bytes.extend_from_slice(&CHECKPOINT_MAGIC);
         bytes.extend_from_slice(&CHECKPOINT_VERSION.to_le_bytes());
         bytes.extend_from_slice(&(header.len() as u32).to_le_bytes());
@@ -223,14 +337,13 @@ impl Checkpoint {
                 )))
             }
         };
-        let vectors = if has_ema { 2 } else { 1 };
-        let expected = (count as u128) * 8 * vectors + fixed as u128 + 8;
-        if (bytes.len() as u128) != expected {
-            let what = if (bytes.len() as u128) < expected {
-                "truncated"
-            } else {
-                "has trailing bytes"
+        let expected = file_len(header_len, count, has_ema);
+        if expected != Some(bytes.len() as u64) {
+            let what = match expected {
+                Some(e) if (bytes.len() as u64) > e => "has trailing bytes",
+                _ => "truncated",
             };
+            let expected = expected.map_or_else(|| "more than 2^64".to_string(), |e| e.to_string());
             return Err(err(format!(
                 "{what}: {} bytes, expected {expected} for {count} parameters{}",
                 bytes.len(),
@@ -266,11 +379,13 @@ impl Checkpoint {
         // manifold refuses families it does not know.
         let manifold = ManifoldSpec::parse_with(&manifold_text, |_| true)
             .map_err(|e| err(format!("header field manifold: {e}")))?;
+        check_architecture_fields(&get).map_err(err)?;
         let config = ScoreNetConfig::from_header(get).map_err(err)?;
-        if config.param_count() as u64 != count {
+        let architecture_count = checked_param_count(&config);
+        if architecture_count.map(|c| c as u64) != Some(count) {
             return Err(err(format!(
                 "parameter count {count} does not match the architecture ({config}: {} parameters)",
-                config.param_count()
+                architecture_count.map_or_else(|| "too many".to_string(), |c| c.to_string())
             )));
         }
         let count = count as usize;
@@ -304,54 +419,92 @@ impl Checkpoint {
         })
     }
 
-    /// Writes the checkpoint atomically: to `<path>.tmp` in the same directory, `fsync`, then
-    /// rename over `path` and `fsync` the directory (so the rename itself is durable).
+    /// Writes the checkpoint atomically ([`crate::atomic_file`]): the target is validated
+    /// (its directory exists; it is not a directory, link, FIFO or device), the bytes go to a
+    /// unique temporary sibling, which is synced and renamed onto `path`. On failure `path`
+    /// is untouched and no temporary is left behind.
     ///
     /// # Errors
     /// [`Error::Io`] naming the path; [`Checkpoint::to_bytes`]'s errors.
     pub fn save(&self, path: &Path) -> Result<()> {
+        crate::atomic_file::validate_output(path, &[])?;
         let bytes = self.to_bytes()?;
-        let mut tmp_name = path.file_name().map(|n| n.to_os_string()).ok_or_else(|| {
-            Error::invalid(
-                "path",
-                path.display(),
-                "a file path (not a directory or empty)",
-            )
-        })?;
-        tmp_name.push(".tmp");
-        let tmp: PathBuf = path.with_file_name(tmp_name);
-        let io = |p: &Path, source: std::io::Error| Error::Io {
-            path: p.display().to_string(),
-            source,
-        };
-        {
-            let mut file = File::create(&tmp).map_err(|e| io(&tmp, e))?;
-            file.write_all(&bytes).map_err(|e| io(&tmp, e))?;
-            file.sync_all().map_err(|e| io(&tmp, e))?;
-        }
-        fs::rename(&tmp, path).map_err(|e| io(path, e))?;
-        let dir = match path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        // Durability of the rename; opening a directory for sync is a Unix facility.
-        if let Ok(d) = File::open(&dir) {
-            let _ = d.sync_all();
-        }
-        Ok(())
+        crate::atomic_file::write_atomically(path, &bytes)
     }
 
-    /// Reads and validates a checkpoint file.
+    /// Reads and validates a checkpoint file, reading no more than the file's own header
+    /// announces and never more than [`MAX_CHECKPOINT_BYTES`]: a regular file larger than
+    /// that is refused before reading, and a stream (FIFO, device) is read piece by piece —
+    /// the preamble, the header, then exactly the parameter bytes its count announces — so
+    /// that garbage such as `/dev/zero` is refused after a few bytes.
     ///
     /// # Errors
-    /// [`Error::Io`] if the file cannot be read; [`Error::Checkpoint`] as in
-    /// [`Checkpoint::from_bytes`].
+    /// [`Error::Io`] if the file cannot be read; [`Error::Checkpoint`] naming the file for a
+    /// file over the size limit and as in [`Checkpoint::from_bytes`].
     pub fn load(path: &Path) -> Result<Self> {
-        let bytes = fs::read(path).map_err(|source| Error::Io {
+        let source = path.display().to_string();
+        let io = |source: std::io::Error| Error::Io {
             path: path.display().to_string(),
             source,
-        })?;
-        Self::from_bytes(&bytes, &path.display().to_string())
+        };
+        let file = File::open(path).map_err(io)?;
+        let metadata = file.metadata().map_err(io)?;
+        if metadata.is_dir() {
+            return Err(io(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "is a directory (expected a checkpoint file)",
+            )));
+        }
+        if metadata.is_file() && metadata.len() > MAX_CHECKPOINT_BYTES {
+            return Err(corrupt(
+                &source,
+                format!(
+                    "the file is {} bytes, more than the {MAX_CHECKPOINT_BYTES} bytes a checkpoint \
+                     can have (two parameter vectors of at most 2 GiB each and the 1 MiB header)",
+                    metadata.len()
+                ),
+            ));
+        }
+        let mut reader = std::io::BufReader::new(file);
+        let mut bytes = Vec::new();
+        // Reads up to `n` more bytes (fewer at the end of the file).
+        let mut more = |bytes: &mut Vec<u8>, n: u64| -> Result<()> {
+            (&mut reader)
+                .take(n)
+                .read_to_end(bytes)
+                .map(|_| ())
+                .map_err(io)
+        };
+        more(&mut bytes, PREAMBLE as u64)?;
+        // Each step only proceeds when the bytes so far are a plausible checkpoint; otherwise
+        // `from_bytes` reports what is wrong with them (magic, version, truncation).
+        if let Some(header_len) = preamble_header_len(&bytes) {
+            more(&mut bytes, header_len as u64 + 9)?;
+            if bytes.len() == PREAMBLE + header_len + 9 {
+                let count = u64::from_le_bytes(
+                    bytes[bytes.len() - 9..bytes.len() - 1]
+                        .try_into()
+                        .expect("8 bytes"),
+                );
+                let has_ema = bytes[bytes.len() - 1] == 1;
+                let total = file_len(header_len, count, has_ema)
+                    .filter(|&total| total <= MAX_CHECKPOINT_BYTES)
+                    .ok_or_else(|| {
+                        corrupt(
+                            &source,
+                            format!(
+                                "parameter count {count}{} needs more than the \
+                                 {MAX_CHECKPOINT_BYTES} bytes a checkpoint can have (corrupt file)",
+                                if has_ema { " plus EMA" } else { "" }
+                            ),
+                        )
+                    })?;
+                // One byte more than announced, so that trailing bytes are reported.
+                let rest = total - bytes.len() as u64 + 1;
+                more(&mut bytes, rest)?;
+            }
+        }
+        Self::from_bytes(&bytes, &source)
     }
 
     fn check_manifold(&self, manifold: &dyn Manifold, source: &str) -> Result<()> {
@@ -437,6 +590,8 @@ mod tests {
     use super::*;
     use crate::manifold::Sphere;
     use crate::nn::{Activation, InputEncoding, SigmaEncoding};
+    use std::fs;
+    use std::path::PathBuf;
 
     fn small_net(width: usize, seed: u64) -> ScoreNet {
         let m: Arc<dyn Manifold> = Arc::new(Sphere::new(2).unwrap());
@@ -471,9 +626,15 @@ mod tests {
         let path = temp_path("round_trip.ckpt");
         let meta = vec![("sigma_min".to_string(), "0.001".to_string())];
         net.save(&path, Some(&ema), meta.clone()).unwrap();
-        let mut tmp = path.clone().into_os_string();
-        tmp.push(".tmp");
-        assert!(!Path::new(&tmp).exists(), "temporary file left behind");
+        let leftovers: Vec<_> = fs::read_dir(path.parent().unwrap())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|name| name.starts_with(".round_trip.ckpt.") || name.ends_with("ckpt.tmp"))
+            .collect();
+        assert!(
+            leftovers.is_empty(),
+            "temporary files left behind: {leftovers:?}"
+        );
         let c = Checkpoint::load(&path).unwrap();
         assert_eq!(c.params, net.params());
         assert_eq!(c.ema_params.as_deref(), Some(&ema[..]));
@@ -538,5 +699,98 @@ mod tests {
         let missing = Checkpoint::load(&temp_path("does-not-exist.ckpt")).unwrap_err();
         assert!(matches!(missing, Error::Io { .. }));
         fs::remove_file(&path).unwrap();
+    }
+
+    /// The bytes of a checkpoint with `header` (text), `count` parameters and a valid checksum.
+    fn crafted(header: &str, count: u64, params: &[f64]) -> Vec<u8> {
+        let mut bytes = CHECKPOINT_MAGIC.to_vec();
+        bytes.extend_from_slice(&CHECKPOINT_VERSION.to_le_bytes());
+        bytes.extend_from_slice(&(header.len() as u32).to_le_bytes());
+        bytes.extend_from_slice(header.as_bytes());
+        bytes.extend_from_slice(&count.to_le_bytes());
+        bytes.push(0);
+        for v in params {
+            bytes.extend_from_slice(&v.to_le_bytes());
+        }
+        let hash = fnv1a64(&bytes);
+        bytes.extend_from_slice(&hash.to_le_bytes());
+        bytes
+    }
+
+    fn header_with(replace: (&str, &str)) -> String {
+        let net = small_net(4, 5);
+        let mut header = "manifold=sphere:2\n".to_string();
+        for (k, v) in net.config().to_header_lines() {
+            let v = if k == replace.0 {
+                replace.1.to_string()
+            } else {
+                v
+            };
+            header.push_str(&format!("{k}={v}\n"));
+        }
+        header
+    }
+
+    #[test]
+    fn crafted_headers_name_the_field_and_allocate_nothing() {
+        let cases = [
+            (
+                ("hidden_width", "x"),
+                "header field hidden_width = \"x\" is not an integer",
+            ),
+            (
+                ("hidden_width", "18446744073709551615"),
+                "header field hidden_width",
+            ),
+            (
+                ("hidden_layers", "4294967296"),
+                "header field hidden_layers",
+            ),
+            (("ambient_dim", "0"), "header field ambient_dim"),
+            (
+                ("input_encoding", "embedded:18446744073709551615,embedded:4"),
+                "header field input_encoding",
+            ),
+        ];
+        for ((key, value), expected) in cases {
+            let bytes = crafted(&header_with((key, value)), 3, &[0.0; 3]);
+            let m = message(Checkpoint::from_bytes(&bytes, "m.ckpt").unwrap_err());
+            assert!(m.contains(expected), "{key}={value}: {m}");
+        }
+        // A count whose byte size overflows u64 is "truncated", never a panic or allocation.
+        let bytes = crafted(&header_with(("activation", "silu")), u64::MAX / 4, &[]);
+        let m = message(Checkpoint::from_bytes(&bytes, "m.ckpt").unwrap_err());
+        assert!(m.contains("truncated"), "{m}");
+    }
+
+    #[test]
+    fn load_reads_no_more_than_the_header_announces() {
+        // /dev/zero: refused at the magic after 16 bytes.
+        if Path::new("/dev/zero").exists() {
+            let e = Checkpoint::load(Path::new("/dev/zero")).unwrap_err();
+            assert!(message(e).contains("not a riemannian-diffusion"));
+        }
+        // A header announcing 2^61 parameters: refused before reading them.
+        let path = temp_path("huge-count.ckpt");
+        fs::write(
+            &path,
+            crafted(&header_with(("activation", "silu")), 1 << 61, &[]),
+        )
+        .unwrap();
+        let m = message(Checkpoint::load(&path).unwrap_err());
+        assert!(
+            m.contains("parameter count") && m.contains("bytes a checkpoint can have"),
+            "{m}"
+        );
+        // A (sparse) file over the size limit: refused from its metadata.
+        let file = File::create(&path).unwrap();
+        file.set_len(MAX_CHECKPOINT_BYTES + 1).unwrap();
+        drop(file);
+        let m = message(Checkpoint::load(&path).unwrap_err());
+        assert!(m.contains("more than the"), "{m}");
+        fs::remove_file(&path).unwrap();
+        // A directory.
+        let e = Checkpoint::load(&std::env::temp_dir()).unwrap_err();
+        assert!(e.to_string().contains("is a directory"), "{e}");
     }
 }

@@ -1,0 +1,61 @@
+//! Standard output and standard error without panics.
+//!
+//! `println!` panics ("failed printing to stdout") when the reader of a pipe has gone away
+//! (`rdiff eval … | head -0`). Results go through [`say!`] instead, which returns the write
+//! error as [`Error::Io`] on [`STDOUT`]; [`super::main`] treats a closed pipe
+//! ([`is_closed_stdout`]) as a normal, quiet end of the program (exit code 0), as a Unix
+//! filter killed by `SIGPIPE` would end. Notes and errors go through [`note!`], which ignores
+//! a failure to write to standard error (there is nowhere left to report it).
+
+use riemannian_diffusion::{Error, Result};
+use std::io::{ErrorKind, Write};
+
+/// The name of standard output in errors.
+pub const STDOUT: &str = "<stdout>";
+
+/// Writes one line to standard output.
+///
+/// # Errors
+/// [`Error::Io`] on [`STDOUT`] when the write fails (e.g. a closed pipe).
+pub fn say_line(args: std::fmt::Arguments<'_>) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_fmt(args)
+        .and_then(|()| out.write_all(b"\n"))
+        .and_then(|()| out.flush())
+        .map_err(stdout_error)
+}
+
+/// Writes one line to standard error, ignoring failures.
+pub fn note_line(args: std::fmt::Arguments<'_>) {
+    let mut err = std::io::stderr().lock();
+    let _ = err.write_fmt(args).and_then(|()| err.write_all(b"\n"));
+}
+
+/// [`Error::Io`] on [`STDOUT`] around a write error.
+pub fn stdout_error(source: std::io::Error) -> Error {
+    Error::Io {
+        path: STDOUT.to_string(),
+        source,
+    }
+}
+
+/// Whether `error` says that standard output was closed by its reader (broken pipe).
+pub fn is_closed_stdout(error: &Error) -> bool {
+    matches!(error, Error::Io { path, source } if path == STDOUT && source.kind() == ErrorKind::BrokenPipe)
+}
+
+/// `println!` that returns `Result<()>` instead of panicking ([`say_line`]).
+macro_rules! say {
+    ($($arg:tt)*) => {
+        $crate::cli::output::say_line(format_args!($($arg)*))
+    };
+}
+
+/// `eprintln!` that never panics ([`note_line`]).
+macro_rules! note {
+    ($($arg:tt)*) => {
+        $crate::cli::output::note_line(format_args!($($arg)*))
+    };
+}
+
+pub(crate) use {note, say};
