@@ -154,6 +154,19 @@ impl Error {
     }
 }
 
+/// Longest part of a user's text quoted in an error message, in characters.
+pub const QUOTE_CHARS: usize = 40;
+
+/// `text` quoted for an error message: in full (with `{:?}` escaping) if short, else its first
+/// [`QUOTE_CHARS`] characters and its length, so a 64 MiB field or row never becomes a
+/// 64 MiB error line.
+pub fn quoted(text: &str) -> String {
+    match text.char_indices().nth(QUOTE_CHARS) {
+        None => format!("{text:?}"),
+        Some((end, _)) => format!("{:?}… ({} bytes)", &text[..end], text.len()),
+    }
+}
+
 /// Checks that a kernel time `t` is finite and strictly positive.
 ///
 /// # Errors

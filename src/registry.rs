@@ -221,14 +221,14 @@ impl Registry {
         if name.family() != family {
             return Err(Error::invalid(
                 "family",
-                format!("{family:?}"),
+                crate::error::quoted(family),
                 "a family name without ':'",
             ));
         }
         if self.families.contains_key(family) {
             return Err(Error::invalid(
                 "family",
-                format!("{family:?}"),
+                crate::error::quoted(family),
                 "a family that is not registered yet",
             ));
         }

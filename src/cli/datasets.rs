@@ -43,7 +43,7 @@ pub fn dataset_from_name(name: &str) -> Result<DatasetChoice> {
     DatasetChoice::from_str(name, true).map_err(|_| {
         Error::invalid(
             "dataset",
-            format!("{name:?}"),
+            riemannian_diffusion::error::quoted(name),
             "volcano, earthquake, flood, fire, vmf-mixture, wrapped-normal-mixture or heat-kernel-mixture",
         )
     })

@@ -27,6 +27,7 @@ use super::args::KernelArgs;
 use super::output::STDOUT;
 use rayon::prelude::*;
 use riemannian_diffusion::atomic_file::{validate_output, AtomicFile};
+use riemannian_diffusion::error::quoted;
 use riemannian_diffusion::heat_kernel::{
     HeatKernel, KernelEvaluation, KernelMethod, DEFAULT_AUTO_TOLERANCE,
 };
@@ -410,18 +411,6 @@ fn parse_line(bytes: &[u8], k: usize, fields: &mut Vec<f64>) -> std::result::Res
         fields.push(value);
     }
     Ok(true)
-}
-
-/// Longest part of a field quoted in an error message, in characters.
-const QUOTE_CHARS: usize = 40;
-
-/// `field` quoted for an error message: in full if short, else its first [`QUOTE_CHARS`]
-/// characters and its length (a 64 MiB field must not become a 64 MiB error line).
-fn quoted(field: &str) -> String {
-    match field.char_indices().nth(QUOTE_CHARS) {
-        None => format!("{field:?}"),
-        Some((end, _)) => format!("{:?}… ({} bytes)", &field[..end], field.len()),
-    }
 }
 
 /// Checks both points of a parsed line with the manifold's own test (tolerance

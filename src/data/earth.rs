@@ -13,7 +13,7 @@
 //! negative log-likelihoods are comparable.
 
 use super::Dataset;
-use crate::error::{Error, Result};
+use crate::error::{quoted, Error, Result};
 use crate::limits::MAX_DATA_FILE_BYTES;
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -102,7 +102,7 @@ impl FromStr for EarthDataset {
             .ok_or_else(|| {
                 Error::invalid(
                     "dataset",
-                    format!("{s:?}"),
+                    crate::error::quoted(s),
                     "one of volcano, earthquake, flood, fire",
                 )
             })
@@ -184,11 +184,19 @@ fn header_order(fields: &[&str]) -> Option<ColumnOrder> {
 
 fn parse_number(field: &str, what: &str, line_text: &str) -> std::result::Result<f64, String> {
     let s = field.trim();
-    let v: f64 = s
-        .parse()
-        .map_err(|_| format!("cannot parse {what} {s:?} as a number in row {line_text:?}"))?;
+    let v: f64 = s.parse().map_err(|_| {
+        format!(
+            "cannot parse {what} {} as a number in row {}",
+            quoted(s),
+            quoted(line_text)
+        )
+    })?;
     if !v.is_finite() {
-        return Err(format!("{what} {s:?} is not finite in row {line_text:?}"));
+        return Err(format!(
+            "{what} {} is not finite in row {}",
+            quoted(s),
+            quoted(line_text)
+        ));
     }
     Ok(v)
 }
@@ -230,7 +238,8 @@ pub fn parse_lat_lon_csv(text: &str, source_name: &str) -> Result<Vec<[f64; 2]>>
                 return Err(error(
                     line_number,
                     format!(
-                        "unexpected column header {trimmed:?} after the first header or data row"
+                        "unexpected column header {} after the first header or data row",
+                        quoted(trimmed)
                     ),
                 ));
             }
@@ -241,8 +250,9 @@ pub fn parse_lat_lon_csv(text: &str, source_name: &str) -> Result<Vec<[f64; 2]>>
             return Err(error(
                 line_number,
                 format!(
-                    "expected 2 comma-separated fields (latitude,longitude), found {} in {trimmed:?}",
-                    fields.len()
+                    "expected 2 comma-separated fields (latitude,longitude), found {} in {}",
+                    fields.len(),
+                    quoted(trimmed)
                 ),
             ));
         }
@@ -257,13 +267,19 @@ pub fn parse_lat_lon_csv(text: &str, source_name: &str) -> Result<Vec<[f64; 2]>>
         if lat.abs() > MAX_ABS_LATITUDE {
             return Err(error(
                 line_number,
-                format!("latitude {lat} is outside [-90, 90] in row {trimmed:?}"),
+                format!(
+                    "latitude {lat} is outside [-90, 90] in row {}",
+                    quoted(trimmed)
+                ),
             ));
         }
         if lon.abs() > MAX_ABS_LONGITUDE {
             return Err(error(
                 line_number,
-                format!("longitude {lon} is outside [-360, 360] in row {trimmed:?}"),
+                format!(
+                    "longitude {lon} is outside [-360, 360] in row {}",
+                    quoted(trimmed)
+                ),
             ));
         }
         rows.push([lat, lon]);

@@ -228,7 +228,7 @@ pub fn default_target_manifold(name: &str) -> Result<ManifoldSpec> {
 fn unknown_target(name: &str) -> Error {
     Error::invalid(
         "target",
-        format!("{name:?}"),
+        crate::error::quoted(name),
         format!("one of {}", BUILTIN_TARGETS.join(", ")),
     )
 }

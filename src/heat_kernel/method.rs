@@ -114,7 +114,7 @@ impl FromStr for KernelMethod {
             .ok_or_else(|| {
                 Error::invalid(
                     "method",
-                    format!("{text:?}"),
+                    crate::error::quoted(text),
                     "one of auto, eigen, varadhan, schwinger-dewitt, paths",
                 )
             })

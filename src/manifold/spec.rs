@@ -97,7 +97,7 @@ impl CustomName {
         let bad = |why: &str| {
             Error::invalid(
                 "custom manifold name",
-                format!("{name:?}"),
+                crate::error::quoted(&name),
                 format!("a name of ASCII letters, digits and -_.: ({why})"),
             )
         };
@@ -231,7 +231,8 @@ impl ManifoldSpec {
     /// size, a size below the family's minimum (`sphere:0`, `so:1`, …), a zero power, more
     /// than [`MAX_FACTORS`] factors or [`MAX_AMBIENT_DIM`] reals per point.
     pub fn parse_with(text: &str, is_custom: impl Fn(&str) -> bool) -> Result<Self> {
-        let bad = |expected: String| Error::invalid("manifold", format!("{text:?}"), expected);
+        let bad =
+            |expected: String| Error::invalid("manifold", crate::error::quoted(text), expected);
         let mut factors: Vec<ManifoldSpec> = Vec::new();
         for term in text.split('*') {
             let term = term.trim();
