@@ -72,10 +72,9 @@ impl Image {
     ///
     /// # Errors
     /// [`Error::InvalidArgument`] if a side is 0 or larger than 65 535 (this module's limit,
-    /// far below PNG's).
+    /// far below PNG's); [`Error::LimitExceeded`] for more than [`MAX_PIXELS`] pixels.
     pub fn new(width: usize, height: usize) -> Result<Image> {
-        check_side("width", width)?;
-        check_side("height", height)?;
+        check_picture(width, height)?;
         Ok(Image {
             width,
             height,
@@ -234,6 +233,23 @@ fn check_side(name: &'static str, n: usize) -> Result<()> {
     Ok(())
 }
 
+/// Most pixels of one picture or grid: `2²⁴` (a 4096 × 4096 picture; its grid of up to 3
+/// reals per pixel is 400 MB), so a picture can never exceed the buffer budget of
+/// [`crate::limits`].
+pub const MAX_PIXELS: usize = 1 << 24;
+
+/// Checks both sides (1 to 65 535) and their product (at most [`MAX_PIXELS`]).
+fn check_picture(width: usize, height: usize) -> Result<()> {
+    check_side("width", width)?;
+    check_side("height", height)?;
+    crate::limits::check_at_most(
+        "picture pixels (width × height)",
+        width.saturating_mul(height),
+        MAX_PIXELS,
+        "memory: a grid of up to three reals per pixel",
+    )
+}
+
 /// Writes `bytes` to `path` atomically (the crate's one writer,
 /// [`crate::atomic_file::write_atomically`]: the target is validated first, the bytes go to a
 /// unique temporary sibling, which is synced and renamed onto `path`).
@@ -267,7 +283,11 @@ impl Default for MapOptions {
 
 /// Pixel-centre points of an equirectangular `width × height` grid on `S²`, row-major
 /// (3 reals per pixel, rows top to bottom), layout of the module docs.
-pub fn sphere_grid(width: usize, height: usize) -> Vec<f64> {
+///
+/// # Errors
+/// As [`Image::new`] for the sides.
+pub fn sphere_grid(width: usize, height: usize) -> Result<Vec<f64>> {
+    check_picture(width, height)?;
     let mut out = vec![0.0; 3 * width * height];
     out.par_chunks_mut(3 * width.max(1))
         .enumerate()
@@ -280,12 +300,16 @@ pub fn sphere_grid(width: usize, height: usize) -> Vec<f64> {
                 x.copy_from_slice(&[cos_lat * cos_lon, cos_lat * sin_lon, sin_lat]);
             }
         });
-    out
+    Ok(out)
 }
 
 /// Pixel-centre angle pairs of a `width × height` grid on `T²`, row-major (2 reals per
 /// pixel, rows top to bottom, `θ₂` decreasing downwards), layout of the module docs.
-pub fn torus_grid(width: usize, height: usize) -> Vec<f64> {
+///
+/// # Errors
+/// As [`Image::new`] for the sides.
+pub fn torus_grid(width: usize, height: usize) -> Result<Vec<f64>> {
+    check_picture(width, height)?;
     let mut out = vec![0.0; 2 * width * height];
     out.par_chunks_mut(2 * width.max(1))
         .enumerate()
@@ -296,7 +320,7 @@ pub fn torus_grid(width: usize, height: usize) -> Vec<f64> {
                 x[1] = b;
             }
         });
-    out
+    Ok(out)
 }
 
 /// Evaluates `f` on every row of a row-major grid of points (`dim` reals each), in parallel.
@@ -391,9 +415,8 @@ pub fn sphere_density_map<F: Fn(&[f64]) -> f64 + Sync>(
     log_density: F,
     options: &MapOptions,
 ) -> Result<Image> {
-    check_side("width", options.width)?;
-    check_side("height", options.height)?;
-    let grid = sphere_grid(options.width, options.height);
+    check_picture(options.width, options.height)?;
+    let grid = sphere_grid(options.width, options.height)?;
     let values = evaluate_on_grid(&grid, 3, log_density);
     log_density_image(&values, options.width, options.height, options)
 }
@@ -407,9 +430,8 @@ pub fn torus_density_map<F: Fn(&[f64]) -> f64 + Sync>(
     log_density: F,
     options: &MapOptions,
 ) -> Result<Image> {
-    check_side("width", options.width)?;
-    check_side("height", options.height)?;
-    let grid = torus_grid(options.width, options.height);
+    check_picture(options.width, options.height)?;
+    let grid = torus_grid(options.width, options.height)?;
     let values = evaluate_on_grid(&grid, 2, log_density);
     log_density_image(&values, options.width, options.height, options)
 }
@@ -423,8 +445,7 @@ pub fn torus_density_map<F: Fn(&[f64]) -> f64 + Sync>(
 /// As [`log_density_image`]; [`Error::InvalidArgument`] if there are no points.
 pub fn sphere_histogram(points: &[f64], options: &MapOptions) -> Result<Image> {
     let (w, h) = (options.width, options.height);
-    check_side("width", w)?;
-    check_side("height", h)?;
+    check_picture(w, h)?;
     let n = points.len() / 3;
     if n == 0 {
         return Err(Error::invalid(
@@ -466,8 +487,7 @@ pub fn sphere_histogram(points: &[f64], options: &MapOptions) -> Result<Image> {
 /// As [`log_density_image`]; [`Error::InvalidArgument`] if there are no points.
 pub fn torus_histogram(points: &[f64], options: &MapOptions) -> Result<Image> {
     let (w, h) = (options.width, options.height);
-    check_side("width", w)?;
-    check_side("height", h)?;
+    check_picture(w, h)?;
     let n = points.len() / 2;
     if n == 0 {
         return Err(Error::invalid(
@@ -518,7 +538,7 @@ mod tests {
 
     #[test]
     fn grids_have_pixel_centres() {
-        let g = sphere_grid(4, 2);
+        let g = sphere_grid(4, 2).unwrap();
         assert_eq!(g.len(), 24);
         // Pixel (0, 0): longitude −3π/4, latitude π/4.
         let (lat, lon) = (PI / 4.0, -0.75 * PI);
@@ -526,7 +546,7 @@ mod tests {
         for k in 0..3 {
             assert!((g[k] - e[k]).abs() < 1e-15);
         }
-        let t = torus_grid(2, 2);
+        let t = torus_grid(2, 2).unwrap();
         assert_eq!(
             t,
             vec![

@@ -801,7 +801,7 @@ fn demo(args: &DemoArgs, quiet: bool) -> Result<()> {
     let (w, h) = (args.grid_width, args.grid_width / 2);
     let factor = 360_usize.div_ceil(w).max(1);
     let phase = Instant::now();
-    let grid = plot::sphere_grid(w, h);
+    let grid = plot::sphere_grid(w, h)?;
     let model_values = pointwise_log_likelihood(
         &network,
         &grid,
@@ -815,7 +815,7 @@ fn demo(args: &DemoArgs, quiet: bool) -> Result<()> {
     )?;
     let (big_w, big_h) = (w * factor, h * factor);
     let exact_values =
-        plot::evaluate_on_grid(&plot::sphere_grid(big_w, big_h), 3, |x| target.log_prob(x));
+        plot::evaluate_on_grid(&plot::sphere_grid(big_w, big_h)?, 3, |x| target.log_prob(x));
     let options = MapOptions {
         width: big_w,
         height: big_h,
