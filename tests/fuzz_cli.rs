@@ -1166,7 +1166,8 @@ fn run_case(
             class,
             case,
             format!(
-                "{detail}\n  command (in a fresh case directory $CASE): {line}\n  {notes}; {}",
+                "{detail}\n  command (in a fresh case directory $CASE): {line}\n  {}; {}",
+                notes.replace(&root.display().to_string(), "$CASE"),
                 result.status_text()
             ),
         );
@@ -1247,7 +1248,7 @@ fn run_cli_test(
     let mut report = Report::new(FILE, test, seed);
     let timeout = case_timeout(fuzz_fixtures::DEFAULT_TIMEOUT);
     for n in case_numbers(cases) {
-        if report.count(Class::Hang) >= max_hangs {
+        if report.count(Class::Hang) >= fuzz_fixtures::max_hangs(max_hangs) {
             eprintln!("{test}: stopping after {max_hangs} hangs");
             break;
         }

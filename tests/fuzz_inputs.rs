@@ -1652,6 +1652,15 @@ fn checkpoint_case(seed: u64, case: u64) -> Vec<(Class, String)> {
     let mut failures = Vec::new();
     let source = format!("fuzz-case-{case}.ckpt");
     let result = Checkpoint::from_bytes(&bytes, &source);
+    fuzz_fixtures::verbose(|| {
+        format!(
+            "case {case}: {what} → {:?}",
+            result
+                .as_ref()
+                .map(|_| "Ok")
+                .map_err(|e| fuzz_fixtures::shorten(&e.to_string(), 150))
+        )
+    });
     let mut fail =
         |class: Class, message: String| failures.push((class, format!("{message}; {what}")));
     let checkpoint = match result {
@@ -1662,6 +1671,9 @@ fn checkpoint_case(seed: u64, case: u64) -> Vec<(Class, String)> {
                     Class::BadMessage,
                     format!("the error does not name the checkpoint: {message}"),
                 );
+            }
+            if let Some((class, m)) = message_failure(&what, &e) {
+                fail(class, m);
             }
             return failures;
         }
@@ -1834,6 +1846,15 @@ fn lat_lon_case(seed: u64, case: u64) -> Vec<(Class, String)> {
     let mut failures = Vec::new();
     let what = format!("text {:?}", fuzz_fixtures::shorten(&text, 400));
     let result = parse_lat_lon_csv(&text, &source);
+    fuzz_fixtures::verbose(|| {
+        format!(
+            "case {case}: {kinds:?} → {:?}",
+            result
+                .as_ref()
+                .map(Vec::len)
+                .map_err(|e| fuzz_fixtures::shorten(&e.to_string(), 150))
+        )
+    });
     let mut fail =
         |class: Class, message: String| failures.push((class, format!("{message}; {what}")));
     // The first line that is not a data row or skipped decides the expected outcome.
@@ -1886,6 +1907,9 @@ fn lat_lon_case(seed: u64, case: u64) -> Vec<(Class, String)> {
                     Class::BadMessage,
                     format!("the error does not name the source: {message}"),
                 );
+            }
+            if let Some((class, m)) = message_failure(&what, e) {
+                fail(class, m);
             }
             if first_other.is_none() {
                 fail(

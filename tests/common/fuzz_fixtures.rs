@@ -67,6 +67,12 @@ pub fn case_numbers(n: u64) -> Vec<u64> {
     }
 }
 
+/// The number of hangs after which a test stops: `RDIFF_FUZZ_MAX_HANGS`, else `default`
+/// (each hang costs a whole timeout; the first few already fail the test).
+pub fn max_hangs(default: usize) -> usize {
+    env_u64("RDIFF_FUZZ_MAX_HANGS").map_or(default, |n| n as usize)
+}
+
 /// The per-case timeout: `RDIFF_FUZZ_TIMEOUT` seconds, else `default`.
 pub fn case_timeout(default: Duration) -> Duration {
     env_u64("RDIFF_FUZZ_TIMEOUT")
@@ -912,7 +918,13 @@ pub fn child_request() -> Option<ChildRequest> {
     let mut words = text.split_whitespace();
     let kind = words.next()?.to_string();
     let seed = words.next()?.parse().ok()?;
-    let cases = words.filter_map(|w| w.parse().ok()).collect();
+    let mut cases = Vec::new();
+    for w in words {
+        match w.split_once('-') {
+            Some((a, b)) => cases.extend(a.parse::<u64>().ok()?..=b.parse::<u64>().ok()?),
+            None => cases.push(w.parse().ok()?),
+        }
+    }
     Some(ChildRequest { kind, seed, cases })
 }
 
@@ -979,22 +991,36 @@ pub fn supervise(
     timeout: Duration,
     report: &mut Report,
     describe: &dyn Fn(u64) -> String,
-    max_hangs: usize,
+    max_hangs_default: usize,
 ) {
     let exe = std::env::current_exe().expect("the test binary");
     let seed = report.seed;
     let mut next = 0;
     while next < cases.len() {
-        if report.count(Class::Hang) >= max_hangs {
+        if report.count(Class::Hang) >= max_hangs(max_hangs_default) {
             eprintln!(
                 "{}: stopping after {} hangs ({} cases not run)",
                 report.test,
-                max_hangs,
+                report.count(Class::Hang),
                 cases.len() - next
             );
             return;
         }
-        let list: Vec<String> = cases[next..].iter().map(|c| c.to_string()).collect();
+        // Runs of consecutive cases as `a-b` (the environment has a size limit).
+        let mut list: Vec<String> = Vec::new();
+        let mut k = next;
+        while k < cases.len() {
+            let mut end = k;
+            while end + 1 < cases.len() && cases[end + 1] == cases[end] + 1 {
+                end += 1;
+            }
+            list.push(if end > k {
+                format!("{}-{}", cases[k], cases[end])
+            } else {
+                cases[k].to_string()
+            });
+            k = end + 1;
+        }
         let args: Vec<OsString> = [entry, "--exact", "--nocapture", "--test-threads", "1", "-q"]
             .iter()
             .map(OsString::from)
