@@ -1258,7 +1258,7 @@ fn run_cli_test(
 }
 
 const FAST_HANGS: usize = 3;
-const LONG_HANGS: usize = 40;
+const LONG_HANGS: usize = 25;
 
 #[test]
 fn cli_argument_vectors_fast() {
@@ -1270,7 +1270,7 @@ fn cli_argument_vectors_fast() {
 fn cli_argument_vectors_long() {
     run_cli_test(
         "cli_argument_vectors_long",
-        4_000,
+        6_000,
         argument_case,
         LONG_HANGS,
     );
@@ -1806,7 +1806,7 @@ fn kernel_csv_lines_fast() {
 fn kernel_csv_lines_long() {
     run_cli_test(
         "kernel_csv_lines_long",
-        3_000,
+        5_000,
         kernel_csv_case_long,
         LONG_HANGS,
     );
@@ -1820,7 +1820,7 @@ fn earth_data_csv_fast() {
 #[test]
 #[ignore = "long fuzz run (minutes): cargo test --release --test fuzz_cli -- --ignored"]
 fn earth_data_csv_long() {
-    run_cli_test("earth_data_csv_long", 800, earth_csv_case, LONG_HANGS);
+    run_cli_test("earth_data_csv_long", 1_000, earth_csv_case, LONG_HANGS);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1908,7 +1908,7 @@ fn checkpoint_mutations_cli_fast() {
 fn checkpoint_mutations_cli_long() {
     run_cli_test(
         "checkpoint_mutations_cli_long",
-        3_000,
+        4_000,
         checkpoint_cli_case,
         LONG_HANGS,
     );

@@ -105,7 +105,7 @@ fn describe_case(kind: &str, seed: u64, case: u64) -> String {
 // ---------------------------------------------------------------------------------------------
 
 const FAST_HANGS: usize = 3;
-const LONG_HANGS: usize = 40;
+const LONG_HANGS: usize = 25;
 
 #[test]
 fn heat_kernels_at_extreme_times_and_points_fast() {
@@ -124,7 +124,7 @@ fn heat_kernels_at_extreme_times_and_points_long() {
     run_kind(
         "heat_kernels_at_extreme_times_and_points_long",
         "kernel",
-        12_000,
+        50_000,
         Duration::from_secs(10),
         LONG_HANGS,
     );
@@ -147,7 +147,7 @@ fn samplers_at_extreme_times_and_points_long() {
     run_kind(
         "samplers_at_extreme_times_and_points_long",
         "sampler",
-        4_000,
+        20_000,
         Duration::from_secs(10),
         LONG_HANGS,
     );
@@ -170,7 +170,7 @@ fn mixture_scores_at_extreme_times_and_points_long() {
     run_kind(
         "mixture_scores_at_extreme_times_and_points_long",
         "mixture",
-        3_000,
+        20_000,
         Duration::from_secs(10),
         LONG_HANGS,
     );
@@ -193,7 +193,7 @@ fn likelihood_and_generation_at_extreme_times_long() {
     run_kind(
         "likelihood_and_generation_at_extreme_times_long",
         "flow",
-        600,
+        3_000,
         Duration::from_secs(30),
         LONG_HANGS,
     );
@@ -216,7 +216,7 @@ fn checkpoint_byte_mutations_long() {
     run_kind(
         "checkpoint_byte_mutations_long",
         "checkpoint",
-        60_000,
+        200_000,
         Duration::from_secs(10),
         LONG_HANGS,
     );
@@ -239,7 +239,7 @@ fn lat_lon_csv_lines_long() {
     run_kind(
         "lat_lon_csv_lines_long",
         "latlon",
-        40_000,
+        100_000,
         Duration::from_secs(10),
         LONG_HANGS,
     );
@@ -671,6 +671,13 @@ fn non_tangent_part(m: &dyn Manifold, x: &[f64], s: &[f64]) -> f64 {
         .sqrt()
 }
 
+/// How far a score may leave the tangent space: `1e-6` relative, plus the rounding of the
+/// points (1e-16 relative, 100× for safety) amplified by the score's sensitivity `~1/t` to
+/// its point (at tiny t, `x ≈ x0` rounds to a distance of order 1e-8).
+fn tangent_tolerance(score: &[f64], t: f64) -> f64 {
+    1e-6 * (1.0 + norm(score)) + 1e-14 * (score.len() as f64).sqrt() / t
+}
+
 /// Smallest nonzero eigenvalue of −Δ is at least 1 on every built-in manifold (unit circle
 /// factors, unit spheres, groups with their metrics), so for t ≥ this the density is uniform
 /// to far below f64 resolution (e^{−t/2} < e^{−5000}).
@@ -785,7 +792,7 @@ fn kernel_case(seed: u64, case: u64) -> Vec<(Class, String)> {
         }
         if m.check_point(&input.x, 1e-13).is_ok() {
             let off = non_tangent_part(m.as_ref(), &input.x, &score);
-            if off > 1e-6 * (1.0 + norm(&score)) {
+            if off > tangent_tolerance(&score, input.t) {
                 fail(
                     Class::WrongValue,
                     format!(
@@ -823,7 +830,7 @@ fn kernel_case(seed: u64, case: u64) -> Vec<(Class, String)> {
                 );
                 let allowed = 1e-6 * norm(&at_projection)
                     + 10.0 * offset * (1.0 / input.t + 10.0 * m.dim() as f64)
-                    + 1e-9;
+                    + tangent_tolerance(&at_projection, input.t);
                 if diff > allowed {
                     fail(
                         Class::WrongValue,
@@ -987,7 +994,7 @@ impl SamplerInput {
         let t = pick_time(&mut g);
         let walk_steps = g
             .chance(0.2)
-            .then(|| *g.pick(&[1, 7, 50, 1_000_001, usize::MAX]));
+            .then(|| *g.pick(&[1, 1, 7, 7, 50, 50, 1_000_001, usize::MAX]));
         let batch = *g.pick(&[1, 1, 3]);
         let (x0, kind) = match build(&spec_text) {
             Some((spec, m)) => {
@@ -1283,7 +1290,7 @@ fn mixture_case(seed: u64, case: u64) -> Vec<(Class, String)> {
             );
         } else if m.check_point(&input.x, 1e-13).is_ok() {
             let off = non_tangent_part(m.as_ref(), &input.x, &score);
-            if off > 1e-6 * (1.0 + norm(&score)) {
+            if off > tangent_tolerance(&score, input.t) {
                 fail(
                     Class::WrongValue,
                     format!(
