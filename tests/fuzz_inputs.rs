@@ -1826,8 +1826,9 @@ fn lat_lon_text(seed: u64, case: u64) -> (String, Vec<LineKind>) {
                 (s, LineKind::Unknown)
             }
         };
+        // A header (any case) or any non-skipped line ends the place for a header.
         if matches!(kind, LineKind::Data(..) | LineKind::Bad | LineKind::Unknown)
-            || line.contains("lat")
+            || line.to_ascii_lowercase().contains("lat")
         {
             seen_data_or_header = true;
         }
