@@ -1081,6 +1081,7 @@ fn run_case(
     timeout: Duration,
     checkpoint_check: Option<bool>,
     dataset: Option<&str>,
+    name_checkpoint_errors: bool,
 ) -> RunResult {
     let root = case_dir.root();
     let words = command.words();
@@ -1126,7 +1127,7 @@ fn run_case(
         &result,
         checkpoint_check.unwrap_or(false),
     ));
-    if checkpoint_check.is_some() && result.code == Some(1) {
+    if checkpoint_check.is_some() && name_checkpoint_errors && result.code == Some(1) {
         if let Some(name) = &io.checkpoint_name {
             let last = result.stderr_text();
             let last = last
@@ -1234,6 +1235,7 @@ fn argument_case(report: &mut Report, seed: u64, case: u64, timeout: Duration) {
         timeout,
         None,
         Some(base.dataset),
+        false,
     );
     drop(case_dir);
 }
@@ -1262,7 +1264,7 @@ const LONG_HANGS: usize = 25;
 
 #[test]
 fn cli_argument_vectors_fast() {
-    run_cli_test("cli_argument_vectors_fast", 150, argument_case, FAST_HANGS);
+    run_cli_test("cli_argument_vectors_fast", 200, argument_case, FAST_HANGS);
 }
 
 #[test]
@@ -1560,6 +1562,7 @@ fn kernel_csv_case_impl(report: &mut Report, seed: u64, case: u64, timeout: Dura
         timeout,
         None,
         None,
+        false,
     );
     if report.total() > failures_before || result.timed_out {
         return; // process- or file-level failures already reported
@@ -1779,7 +1782,7 @@ fn earth_csv_case(report: &mut Report, seed: u64, case: u64, timeout: Duration) 
     };
     let notes = format!("data/volerup.csv: {what} ({} bytes)", text.len());
     let result = run_case(
-        report, case, &case_dir, &command, None, false, true, &notes, timeout, None, None,
+        report, case, &case_dir, &command, None, false, true, &notes, timeout, None, None, false,
     );
     if result.code == Some(1) {
         let stderr = result.stderr_text();
@@ -1798,7 +1801,7 @@ fn earth_csv_case(report: &mut Report, seed: u64, case: u64, timeout: Duration) 
 
 #[test]
 fn kernel_csv_lines_fast() {
-    run_cli_test("kernel_csv_lines_fast", 80, kernel_csv_case, FAST_HANGS);
+    run_cli_test("kernel_csv_lines_fast", 150, kernel_csv_case, FAST_HANGS);
 }
 
 #[test]
@@ -1814,7 +1817,7 @@ fn kernel_csv_lines_long() {
 
 #[test]
 fn earth_data_csv_fast() {
-    run_cli_test("earth_data_csv_fast", 24, earth_csv_case, FAST_HANGS);
+    run_cli_test("earth_data_csv_fast", 40, earth_csv_case, FAST_HANGS);
 }
 
 #[test]
@@ -1878,6 +1881,13 @@ fn checkpoint_cli_case(report: &mut Report, seed: u64, case: u64, timeout: Durat
         "model.ckpt = {what} ({} bytes, corrupt: {corrupt})",
         bytes.len()
     );
+    // An error caused by a crafted header or metadata must name the checkpoint; a network with
+    // finite but absurd parameter values may fail downstream (the ODE) with the numerical error.
+    let values_only = what.contains("sealed parameter ")
+        && !what.contains("sealed header")
+        && !what.contains("sealed parameter count")
+        && !what.contains("EMA flag");
+    let names_required = !values_only;
     run_case(
         report,
         case,
@@ -1890,6 +1900,7 @@ fn checkpoint_cli_case(report: &mut Report, seed: u64, case: u64, timeout: Durat
         timeout,
         Some(corrupt),
         None,
+        names_required,
     );
 }
 
@@ -1897,7 +1908,7 @@ fn checkpoint_cli_case(report: &mut Report, seed: u64, case: u64, timeout: Durat
 fn checkpoint_mutations_cli_fast() {
     run_cli_test(
         "checkpoint_mutations_cli_fast",
-        60,
+        100,
         checkpoint_cli_case,
         FAST_HANGS,
     );

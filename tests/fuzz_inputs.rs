@@ -112,7 +112,7 @@ fn heat_kernels_at_extreme_times_and_points_fast() {
     run_kind(
         "heat_kernels_at_extreme_times_and_points_fast",
         "kernel",
-        240,
+        400,
         Duration::from_secs(10),
         FAST_HANGS,
     );
@@ -135,7 +135,7 @@ fn samplers_at_extreme_times_and_points_fast() {
     run_kind(
         "samplers_at_extreme_times_and_points_fast",
         "sampler",
-        100,
+        200,
         Duration::from_secs(10),
         FAST_HANGS,
     );
@@ -158,7 +158,7 @@ fn mixture_scores_at_extreme_times_and_points_fast() {
     run_kind(
         "mixture_scores_at_extreme_times_and_points_fast",
         "mixture",
-        80,
+        150,
         Duration::from_secs(10),
         FAST_HANGS,
     );
@@ -181,7 +181,7 @@ fn likelihood_and_generation_at_extreme_times_fast() {
     run_kind(
         "likelihood_and_generation_at_extreme_times_fast",
         "flow",
-        30,
+        60,
         Duration::from_secs(30),
         FAST_HANGS,
     );
@@ -204,7 +204,7 @@ fn checkpoint_byte_mutations_fast() {
     run_kind(
         "checkpoint_byte_mutations_fast",
         "checkpoint",
-        1_500,
+        3_000,
         Duration::from_secs(10),
         FAST_HANGS,
     );
@@ -227,7 +227,7 @@ fn lat_lon_csv_lines_fast() {
     run_kind(
         "lat_lon_csv_lines_fast",
         "latlon",
-        600,
+        2_000,
         Duration::from_secs(10),
         FAST_HANGS,
     );
