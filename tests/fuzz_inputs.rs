@@ -1112,7 +1112,7 @@ fn sampler_case(seed: u64, case: u64) -> Vec<(Class, String)> {
                 if input.walk_steps.is_none() && input.t <= 1e-8 {
                     let d = m.distance(&input.x0, x);
                     let bound = 20.0 * (m.dim() as f64 * input.t).sqrt() + 1e-7;
-                    if !(d <= bound) {
+                    if d.is_nan() || d > bound {
                         fail(
                             Class::WrongValue,
                             format!(

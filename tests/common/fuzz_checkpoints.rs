@@ -311,7 +311,7 @@ pub fn mutated_checkpoint(seed: u64, stream: &str, case: u64) -> (Vec<u8>, Strin
                 }
                 let mut parts = split_checkpoint(&bytes);
                 match g.below(7) {
-                    0 | 1 | 2 => {
+                    0..=2 => {
                         let key = *g.pick(HEADER_KEYS);
                         let value = *g.pick(HEADER_VALUES);
                         parts.header = set_header_field(&parts.header, key, value);
