@@ -1089,7 +1089,11 @@ pub fn supervise(
                                 .next()
                                 .and_then(Class::from_name)
                                 .unwrap_or(Class::Panic);
-                            let detail = words.next().unwrap_or("").to_string();
+                            let mut detail = words.next().unwrap_or("").to_string();
+                            if detail.starts_with("panicked:") {
+                                // A caught panic carries no description of its input.
+                                detail = format!("{detail}; input: {}", describe(case));
+                            }
                             report.add(class, case, detail);
                         }
                         "FUZZ-END" => {
