@@ -141,16 +141,34 @@ impl std::error::Error for Error {
 
 impl Error {
     /// Shorthand for [`Error::InvalidArgument`].
+    /// A value that prints as a very long decimal number (`1e300` as 301 digits) is shown in
+    /// scientific notation instead ([`number`]).
     pub fn invalid(
         name: &'static str,
         value: impl fmt::Display,
         expected: impl Into<String>,
     ) -> Self {
+        let value = value.to_string();
+        let value = match value.parse::<f64>() {
+            Ok(v) if value.len() > 24 => number(v),
+            _ => value,
+        };
         Error::InvalidArgument {
             name,
-            value: value.to_string(),
+            value,
             expected: expected.into(),
         }
+    }
+}
+
+/// `v` for a message: the shortest round-trip decimal when it is short (`0.5`, `90.0000001`),
+/// scientific notation otherwise (`1e300`, `5e-324`), so no message prints hundreds of digits.
+pub fn number(v: f64) -> String {
+    let plain = v.to_string();
+    if plain.len() <= 24 {
+        plain
+    } else {
+        format!("{v:e}")
     }
 }
 

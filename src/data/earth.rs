@@ -13,7 +13,7 @@
 //! negative log-likelihoods are comparable.
 
 use super::Dataset;
-use crate::error::{quoted, Error, Result};
+use crate::error::{number, quoted, Error, Result};
 use crate::limits::MAX_DATA_FILE_BYTES;
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -268,7 +268,8 @@ pub fn parse_lat_lon_csv(text: &str, source_name: &str) -> Result<Vec<[f64; 2]>>
             return Err(error(
                 line_number,
                 format!(
-                    "latitude {lat} is outside [-90, 90] in row {}",
+                    "latitude {} is outside [-90, 90] in row {}",
+                    number(lat),
                     quoted(trimmed)
                 ),
             ));
@@ -277,7 +278,8 @@ pub fn parse_lat_lon_csv(text: &str, source_name: &str) -> Result<Vec<[f64; 2]>>
             return Err(error(
                 line_number,
                 format!(
-                    "longitude {lon} is outside [-360, 360] in row {}",
+                    "longitude {} is outside [-360, 360] in row {}",
+                    number(lon),
                     quoted(trimmed)
                 ),
             ));
