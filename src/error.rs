@@ -172,6 +172,17 @@ pub fn number(v: f64) -> String {
     }
 }
 
+/// An `f64` that displays as [`number`] does (for `format!` arguments of messages:
+/// `format!("at t = {}", Num(t))`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Num(pub f64);
+
+impl fmt::Display for Num {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&number(self.0))
+    }
+}
+
 /// Longest part of a user's text quoted in an error message, in characters.
 pub const QUOTE_CHARS: usize = 40;
 

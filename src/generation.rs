@@ -57,7 +57,7 @@
 //! of [`crate::random::streams`] of [`GenerationOptions::seed`]. The samples depend on the
 //! seed and the chunk size only, never on the number of threads.
 
-use crate::error::{check_time, Error, Result};
+use crate::error::{check_time, Error, Num, Result};
 use crate::limits::{buffer_len, check_at_most, MAX_WALK_STEPS};
 use crate::manifold::Manifold;
 use crate::ode::{solve_manifold, ManifoldOdeSystem, OdeOptions, OdeStats};
@@ -215,7 +215,7 @@ pub fn generate_with_progress(
         return Err(Error::invalid(
             "t1",
             t1,
-            format!("a finite start time T > t0 = {t0}"),
+            format!("a finite start time T > t0 = {}", Num(t0)),
         ));
     }
     let chunk = options.chunk_size;

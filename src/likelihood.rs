@@ -71,7 +71,7 @@
 //! probes from stream `k` of [`crate::random::streams`]. Results depend on the seed and the
 //! chunk size only, never on the number of threads.
 
-use crate::error::{check_time, Error, Result};
+use crate::error::{check_time, Error, Num, Result};
 use crate::manifold::{check_batch, Manifold, MEMBERSHIP_TOLERANCE};
 use crate::ode::{solve_manifold, ErrorNorm, ManifoldOdeSystem, OdeOptions, OdeStats};
 use crate::random::{standard_normal, streams, uniform, Rng};
@@ -270,7 +270,10 @@ impl ManifoldOdeSystem for FlowSystem<'_> {
         }
         if let Some(i) = rate.iter().position(|r| !r.is_finite()) {
             return Err(Error::NonFinite {
-                what: format!("divergence of the score at t = {t}, point {i} of the chunk"),
+                what: format!(
+                    "divergence of the score at t = {}, point {i} of the chunk",
+                    Num(t)
+                ),
             });
         }
         rate.iter_mut().for_each(|r| *r *= 0.5);
@@ -316,7 +319,7 @@ pub fn log_likelihood(
         return Err(Error::invalid(
             "t1",
             t1,
-            format!("a finite end time T > t0 = {t0}"),
+            format!("a finite end time T > t0 = {}", Num(t0)),
         ));
     }
     if options.chunk_size == 0 {

@@ -48,7 +48,7 @@ mod tableau;
 
 pub use manifold::{solve_manifold, solve_manifold_fixed, ManifoldOdeSolution, ManifoldOdeSystem};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Num, Result};
 use tableau::{A, C, D, E};
 
 /// Name used in [`Error::Numerical`] reports.
@@ -352,7 +352,11 @@ fn validate_problem<S: OdeSystem + ?Sized>(
             return Err(Error::invalid(
                 "t_eval",
                 format!("t_eval[{k}] = {te}"),
-                format!("finite output times inside [{t0}, {t1}], monotone in the direction of integration"),
+                format!(
+                    "finite output times inside [{}, {}], monotone in the direction of integration",
+                    Num(t0),
+                    Num(t1)
+                ),
             ));
         }
         prev = te;
@@ -584,8 +588,11 @@ fn integrate<S: OdeSystem + ?Sized>(
             return Err(Error::Numerical {
                 method: METHOD,
                 detail: format!(
-                    "more than max_steps = {} steps at t = {t} (integrating from {t0} to {t1})",
-                    options.max_steps
+                    "more than max_steps = {} steps at t = {} (integrating from {} to {})",
+                    options.max_steps,
+                    Num(t),
+                    Num(t0),
+                    Num(t1)
                 ),
             });
         }
@@ -603,7 +610,10 @@ fn integrate<S: OdeSystem + ?Sized>(
             return Err(Error::Numerical {
                 method: METHOD,
                 detail: format!(
-                    "step size underflow at t = {t}: |h| = {h_abs:e} below {floor:e} (integrating from {t0} to {t1}; stiff problem, singularity or non-finite right-hand side)"
+                    "step size underflow at t = {}: |h| = {h_abs:e} below {floor:e} (integrating from {} to {}; stiff problem, singularity or non-finite right-hand side)",
+                    Num(t),
+                    Num(t0),
+                    Num(t1)
                 ),
             });
         }
@@ -650,7 +660,10 @@ fn integrate<S: OdeSystem + ?Sized>(
                 return Err(Error::Numerical {
                     method: METHOD,
                     detail: format!(
-                        "step size underflow at t = {t}: |h| = {h_abs:e} below {floor:e} after a rejected step with error norm {err:e} (integrating from {t0} to {t1})"
+                        "step size underflow at t = {}: |h| = {h_abs:e} below {floor:e} after a rejected step with error norm {err:e} (integrating from {} to {})",
+                        Num(t),
+                        Num(t0),
+                        Num(t1)
                     ),
                 });
             }

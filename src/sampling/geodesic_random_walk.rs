@@ -62,7 +62,7 @@
 //! Results depend on the seed and the chunk size only, never on the thread count.
 
 use super::HeatKernelSampler;
-use crate::error::{check_len, check_time, Error, Result};
+use crate::error::{check_len, check_time, Error, Num, Result};
 use crate::limits::{check_at_most, MAX_CORRECTOR_STEPS, MAX_WALK_STEPS};
 use crate::manifold::{Manifold, MEMBERSHIP_TOLERANCE};
 use crate::random::Rng;
@@ -180,7 +180,7 @@ pub fn geometric_time_grid(t_min: f64, t_max: f64, steps: usize) -> Result<Vec<f
         return Err(Error::invalid(
             "t_max",
             t_max,
-            format!("a finite time > t_min = {t_min}"),
+            format!("a finite time > t_min = {}", Num(t_min)),
         ));
     }
     check_steps(steps)?;
@@ -344,7 +344,7 @@ fn evaluate(score: &BatchScore<'_>, points: &[f64], t: f64, out: &mut [f64]) -> 
     score(points, t, out)?;
     if let Some(i) = out.iter().position(|v| !v.is_finite()) {
         return Err(Error::NonFinite {
-            what: format!("score at t = {t} (entry {i} = {})", out[i]),
+            what: format!("score at t = {} (entry {i} = {})", Num(t), Num(out[i])),
         });
     }
     Ok(())
