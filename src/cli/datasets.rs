@@ -136,7 +136,22 @@ pub fn prepare(
     let spec = dataset_manifold(choice, manifold)?;
     let manifold: Arc<dyn Manifold> = registry::builtin().manifold(&spec)?;
     let (data, target): (Dataset, Option<Box<dyn Target>>) = match earth(choice) {
-        Some(set) => (load_earth(set, data_dir)?, None),
+        Some(set) => {
+            let data = load_earth(set, data_dir)?;
+            if data.len() < 10 {
+                let path = resolve_data_dir(data_dir).join(set.file_name());
+                return Err(Error::invalid(
+                    "data file",
+                    path.display(),
+                    format!(
+                        "at least 10 rows for the 80/10/10 split (it has {}), e.g. the \
+                         earth-science file of the data README",
+                        data.len()
+                    ),
+                ));
+            }
+            (data, None)
+        }
         None => {
             check_synthetic_size(synthetic_size, manifold.ambient_dim())?;
             let target = builtin_target_on(&dataset_name(choice), &spec)?;
