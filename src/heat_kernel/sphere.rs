@@ -201,8 +201,12 @@ impl SphereHeatKernel {
     ///
     /// # Errors
     /// [`Error::InvalidArgument`] for `t ≤ 0`/NaN or `theta` outside `[0, π]`;
-    /// [`Error::Numerical`] when the chosen (non-`Auto`) method cannot evaluate here.
+    /// [`Error::Numerical`] when the chosen (non-`Auto`) method cannot evaluate here, or
+    /// `Auto` has nothing within the accuracy bar; [`Error::LimitExceeded`] for a sphere
+    /// beyond the heat-kernel sizes ([`crate::limits::check_sphere_kernel_size`]: even
+    /// `d ≤ 4096`, odd `d ≤ 65535`), with the same reason as the parser gives.
     pub fn log_prob_angle(&self, theta: f64, t: f64) -> Result<RadialEvaluation> {
+        crate::limits::check_sphere_kernel_size(self.sphere.dim())?;
         check_time(t)?;
         if !(0.0..=PI).contains(&theta) {
             return Err(Error::invalid("theta", theta, "a geodesic angle in [0, π]"));
