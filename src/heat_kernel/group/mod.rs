@@ -224,6 +224,16 @@ impl GroupHeatKernel {
         })
     }
 
+    /// Whether the kernel at `t` is the uniform (Haar) density to relative accuracy
+    /// `tolerance` everywhere, by the rigorous bound of the uniform regime (module docs):
+    /// then its total variation from Haar measure is below `tolerance/2`.
+    pub fn is_uniform(&self, t: f64, tolerance: f64) -> bool {
+        t >= 1.0
+            && self
+                .uniform_bound()
+                .is_some_and(|b| b.trace_excess(t) <= tolerance)
+    }
+
     /// The uniform density `1/Vol G` with a zero gradient, if the [`UniformBound`] says it is
     /// within the tolerance at `t` (value relative, gradient absolute).
     fn uniform_evaluation(&self, t: f64) -> Option<TorusEvaluation> {
