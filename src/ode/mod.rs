@@ -584,7 +584,7 @@ fn integrate<S: OdeSystem + ?Sized>(
             return Err(Error::Numerical {
                 method: METHOD,
                 detail: format!(
-                    "more than max_steps = {} steps at t = {t} (integrating from {t0} to {t1})",
+                    "more than max_steps = {} steps at t = {t:e} (integrating from {t0:e} to {t1:e}; raise max_steps, or loosen rtol/atol)",
                     options.max_steps
                 ),
             });
@@ -603,7 +603,7 @@ fn integrate<S: OdeSystem + ?Sized>(
             return Err(Error::Numerical {
                 method: METHOD,
                 detail: format!(
-                    "step size underflow at t = {t}: |h| = {h_abs:e} below {floor:e} (integrating from {t0} to {t1}; stiff problem, singularity or non-finite right-hand side)"
+                    "step size underflow at t = {t:e}: |h| = {h_abs:e} below {floor:e} (integrating from {t0:e} to {t1:e}; stiff problem, singularity or non-finite right-hand side)"
                 ),
             });
         }
@@ -650,7 +650,7 @@ fn integrate<S: OdeSystem + ?Sized>(
                 return Err(Error::Numerical {
                     method: METHOD,
                     detail: format!(
-                        "step size underflow at t = {t}: |h| = {h_abs:e} below {floor:e} after a rejected step with error norm {err:e} (integrating from {t0} to {t1})"
+                        "step size underflow at t = {t:e}: |h| = {h_abs:e} below {floor:e} after a rejected step with error norm {err:e} (integrating from {t0:e} to {t1:e})"
                     ),
                 });
             }
