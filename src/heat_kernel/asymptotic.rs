@@ -41,7 +41,8 @@
 //! **Error estimates** ([`RadialEvaluation::error_estimate`], the absolute error of `log p`):
 //! the neglected terms of the expansion through `O(t²)` (exact coefficients), plus `|c₂|t²`
 //! once more as the allowance for the higher orders, plus `P`, the relative weight of the
-//! second geodesic (length `2π − θ`):
+//! second geodesic (length `2π − θ`; `∞` for `t > 1`, where the images are no longer a
+//! perturbation):
 //! * Varadhan: `|m ln(θ/sin θ) + (m²/2 + a₁)t + c₂t²| + |c₂|t² + P`;
 //! * Schwinger–DeWitt: `|a₁t + c₂t²| + |c₂|t² + P`;
 //! * first order: `2|c₂|t² + P`;
@@ -122,8 +123,13 @@ pub(crate) fn second_order_coefficient(d: usize, theta: f64) -> f64 {
     }
 }
 
-/// `P`: the relative weight of the second geodesic (module docs).
+/// `P`: the relative weight of the second geodesic (module docs); `∞` for `t > 1`, where the
+/// other images are no longer a perturbation (the third family alone weighs
+/// `e^{−2π(π+θ)/t} ≥ e^{−2π²} `) and nothing can be said.
 fn second_geodesic(d: usize, theta: f64, t: f64) -> f64 {
+    if t > 1.0 {
+        return f64::INFINITY;
+    }
     let m = 0.5 * (d as f64 - 1.0);
     let floor = theta.max(t / (4.0 * PI)).max(f64::MIN_POSITIVE);
     // π − θ with the low part of π (θ = fl(π) is 1.2e-16 from the cut locus, not at it).

@@ -360,17 +360,27 @@ pub(crate) fn check_representable(
         return Ok(evaluation);
     }
     let d = manifold.distance(x0, x);
-    let what = if evaluation.log_prob.is_finite() {
+    Err(beyond_range(
+        &manifold.spec().to_string(),
+        t,
+        d,
+        evaluation.log_prob.is_finite(),
+    ))
+}
+
+/// The error of [`check_representable`]: `log p ≈ −d²/2t` (or, if `score_only`, the score of
+/// size `≈ d/t`) beyond the f64 range on `place` at `t`.
+pub(crate) fn beyond_range(place: &str, t: f64, d: f64, score_only: bool) -> Error {
+    let what = if score_only {
         format!("the score (size ≈ d/t = {:.3e})", d / t)
     } else {
         format!("log p (≈ −d²/2t = {:.3e})", -0.5 * d * (d / t))
     };
-    Err(Error::Numerical {
+    Error::Numerical {
         method: "heat kernel",
         detail: format!(
-            "{what} is beyond the f64 range on {} at t = {t:e}, d(x0, x) = {d:e}: no finite \
-             f64 value exists (larger t, or x closer to x0, give finite values)",
-            manifold.spec()
+            "{what} is beyond the f64 range on {place} at t = {t:e}, d(x0, x) = {d:e}: no \
+             finite f64 value exists (larger t, or x closer to x0, give finite values)"
         ),
-    })
+    }
 }

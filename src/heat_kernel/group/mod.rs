@@ -436,6 +436,17 @@ impl GroupHeatKernel {
         let rs = &self.roots;
         let h = &point.rounded;
         let tol = self.tolerance;
+        // log p ≈ −d²/2t beyond the f64 range (t ≈ 5e-324): no estimator has a value to
+        // return, and their nodes (contour radii ~t) would underflow on the way; said at once.
+        if t < 1e-280 {
+            if let Ok(y) = asymptotic::closest_representative(rs, h) {
+                let d = rs.norm_sq(&y).sqrt();
+                let exponent = 0.5 * d * (d / t);
+                if !exponent.is_finite() || exponent > 0.5 * f64::MAX {
+                    return Err(super::beyond_range(&self.group.to_string(), t, d, false));
+                }
+            }
+        }
         // The uniform regime (module docs): the character expansion truncated to its constant
         // term, for Eigen and Auto.
         if matches!(self.method, KernelMethod::Eigen | KernelMethod::Auto) {

@@ -366,7 +366,10 @@ pub(super) fn kept_paths(
                             .sum::<f64>();
                 let u = a - TAU * (a / TAU).round();
                 let norm_alpha = rs.norm_sq(alpha).sqrt();
-                let floor = (t / (64.0 * norm_alpha * (radius + t.sqrt()))).min(0.5);
+                // (Floored at the smallest normal f64: at t ≈ 5e-324 the quotient underflows,
+                // and a root exactly on its wall would give ln(·/0) = ∞.)
+                let floor =
+                    (t / (64.0 * norm_alpha * (radius + t.sqrt()))).clamp(f64::MIN_POSITIVE, 0.5);
                 let sine = (0.5 * u).sin().abs().max(floor);
                 (0.5 * norm_alpha * radius / sine).max(1.0).ln()
             })
@@ -595,7 +598,7 @@ pub(super) fn other_paths(rs: &RootSystem, point: &TorusPoint, t: f64) -> Result
                 van_vleck(u).abs()
             } else {
                 let a = (u + TAU * n as f64).abs();
-                let floor = rs.norm_sq(alpha) * t / (2.0 * a);
+                let floor = (rs.norm_sq(alpha) * t / (2.0 * a)).max(f64::MIN_POSITIVE);
                 0.5 * a / sines[j].max(floor)
             };
             log_amplitude += factor.ln();
