@@ -595,3 +595,62 @@ fn timing_report() {
         println!("{spec_text}: worst {:.3} ms ({})", worst.0 * 1e3, worst.1);
     }
 }
+
+/// Every explicit estimator (`eigen`, `paths`, `varadhan`, `schwinger-dewitt` where offered)
+/// answers every `t` with a finite value or an error, within the hang bound: explicit methods
+/// refuse where they cannot answer (below or above their range, beyond their budget), they do
+/// not loop.
+#[test]
+fn explicit_estimators_answer_or_refuse_in_bounded_time() {
+    for spec_text in [
+        "torus:2",
+        "sphere:1",
+        "sphere:2",
+        "sphere:3",
+        "sphere:4",
+        "sphere:7",
+        "sphere:128",
+        "so:3",
+        "so:7",
+        "su:3",
+        "su:4",
+        "u:3",
+    ] {
+        let spec: ManifoldSpec = spec_text.parse().unwrap();
+        let m = builtin().manifold(&spec).unwrap();
+        let n = m.ambient_dim();
+        let mut rng = rng_from_seed(2);
+        let mut x0 = vec![0.0; n];
+        m.sample_uniform(&mut rng, &mut x0);
+        let pts = points(m.as_ref(), &x0, 4);
+        let x0 = Arc::new(x0);
+        for method in [
+            KernelMethod::Eigen,
+            KernelMethod::SumOverPaths,
+            KernelMethod::Varadhan,
+            KernelMethod::SchwingerDeWitt,
+        ] {
+            let Ok(kernel) = riemannian_diffusion::registry::heat_kernel(&spec, method, 1e-12)
+            else {
+                continue; // not offered (the torus: Varadhan, Schwinger–DeWitt)
+            };
+            let kernel: Arc<dyn HeatKernel> = Arc::from(kernel);
+            for &t in &TIMES {
+                for p in &pts {
+                    let (k, a, b) = (kernel.clone(), x0.clone(), Arc::new(p.x.clone()));
+                    let what = format!("{spec_text} {method} t={t:e} {}", p.name);
+                    let (result, score) = bounded(what.clone(), move || {
+                        let mut s = vec![0.0; b.len()];
+                        let r = k.score(&a, &b, t, &mut s);
+                        (r, s)
+                    });
+                    if let Ok(e) = result {
+                        assert!(e.log_prob.is_finite(), "{what}: {e:?}");
+                        assert!(score.iter().all(|v| v.is_finite()), "{what}");
+                        assert_eq!(e.estimator, method, "{what}");
+                    }
+                }
+            }
+        }
+    }
+}

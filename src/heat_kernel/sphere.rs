@@ -217,7 +217,7 @@ impl SphereHeatKernel {
             KernelMethod::Varadhan => Ok(varadhan(d, theta, t)),
             KernelMethod::SchwingerDeWitt => schwinger_dewitt(d, theta, t),
             KernelMethod::SumOverPaths => match d {
-                1 => Ok(circle::paths(theta, t)),
+                1 => circle::circle_log_prob(theta, t, KernelMethod::SumOverPaths),
                 2 | 3 if t > paths_max_time(d) => Err(Error::Numerical {
                     method: "sphere heat kernel, sum over paths",
                     detail: format!(
