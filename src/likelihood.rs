@@ -302,8 +302,14 @@ fn draw_probes(rng: &mut Rng, probe: ProbeDistribution, out: &mut [f64]) {
 /// Cost per chunk: `6` right-hand sides per ODE step, each one score batch plus one
 /// divergence batch (exact) or three score batches (Hutchinson).
 ///
+/// Every pair of finite times `0 < t0 < t1` gives a value or an error in bounded time: the
+/// solver's step limit (`options.ode.max_steps`, default `10⁵`) and its step-size floor end
+/// any integration with [`Error::Numerical`] naming `t`, and the kernels' own errors (a score
+/// beyond the f64 range at tiny `t`) are passed on.
+///
 /// # Errors
-/// - [`Error::InvalidArgument`] for `t0 ≤ 0`, `t1 ≤ t0`, non-finite times, `chunk_size == 0`,
+/// - [`Error::InvalidArgument`] for `t0 ≤ 0`, `t1 ≤ t0`, non-finite times, `t0 < 16ε·t1` (the
+///   steps of the flow, at least `16ε·t1`, cannot resolve `t0`), `chunk_size == 0`,
 ///   a non-positive or non-finite Hutchinson step, or bad ODE options;
 /// - [`Error::DimensionMismatch`], [`Error::NonFinite`], [`Error::NotOnManifold`] for bad points;
 /// - [`Error::Numerical`] if the ODE fails, and any error of the score field.
@@ -320,6 +326,21 @@ pub fn log_likelihood(
             "t1",
             t1,
             format!("a finite end time T > t0 = {}", Num(t0)),
+        ));
+    }
+    // The PF-ODE runs in t itself, and DP5's smallest step is 16ε·max(|t|, |T|): a data side
+    // below it cannot be resolved at all (the solver would stop with a step-size underflow
+    // at its first step). Said here, with the numbers, before any work.
+    let smallest_step = 16.0 * f64::EPSILON * t1;
+    if t0 < smallest_step {
+        return Err(Error::invalid(
+            "t0",
+            format!("{} (with T = {})", Num(t0), Num(t1)),
+            format!(
+                "t0 ≥ 16ε·T = {}: the flow is integrated in t with steps of at \
+                 least 16ε·T, which cannot resolve the data side t0 (lower T, or raise t0)",
+                Num(smallest_step)
+            ),
         ));
     }
     if options.chunk_size == 0 {

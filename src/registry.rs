@@ -319,7 +319,9 @@ impl Registry {
     ///
     /// # Errors
     /// [`Error::InvalidArgument`] for a tolerance outside `[1e-15, 1)`, for `varadhan` /
-    /// `schwinger-dewitt` on a torus (factor), and for an unregistered user family.
+    /// `schwinger-dewitt` on a torus (factor), and for an unregistered user family;
+    /// [`Error::LimitExceeded`] for a sphere or group (factor) beyond the heat-kernel sizes of
+    /// [`crate::limits`].
     pub fn heat_kernel(
         &self,
         manifold: &dyn Manifold,
@@ -341,6 +343,7 @@ impl Registry {
                 Box::new(TorusHeatKernel::new(Torus::new(*d)?, method)?.with_tolerance(tolerance)?)
             }
             ManifoldSpec::Sphere(d) => {
+                crate::limits::check_sphere_kernel_size(*d)?;
                 Box::new(SphereHeatKernel::new(Sphere::new(*d)?, method).with_tolerance(tolerance)?)
             }
             ManifoldSpec::Group(group) => {
@@ -375,7 +378,8 @@ impl Registry {
     /// own) on products; the family's sampler on user manifolds.
     ///
     /// # Errors
-    /// [`Error::InvalidArgument`] for an unregistered user family; the family's errors.
+    /// [`Error::InvalidArgument`] for an unregistered user family; the family's errors;
+    /// [`Error::LimitExceeded`] as [`Registry::heat_kernel`].
     pub fn auto_sampler(&self, manifold: &dyn Manifold) -> Result<Box<dyn HeatKernelSampler>> {
         if let Some(product) = as_product(manifold)? {
             let samplers = product
@@ -388,10 +392,11 @@ impl Registry {
         let spec = manifold.spec();
         Ok(match &spec {
             ManifoldSpec::Torus(d) => Box::new(TorusHeatKernelSampler::new(Torus::new(*d)?)),
-            ManifoldSpec::Sphere(d) if *d <= 3 => {
-                Box::new(SphereHeatKernelSampler::new(Sphere::new(*d)?))
+            ManifoldSpec::Sphere(d) if *d > 3 => {
+                crate::limits::check_sphere_kernel_size(*d)?;
+                Box::new(SphereAutoSampler::new(Sphere::new(*d)?))
             }
-            ManifoldSpec::Sphere(d) => Box::new(SphereAutoSampler::new(Sphere::new(*d)?)),
+            ManifoldSpec::Sphere(d) => Box::new(SphereHeatKernelSampler::new(Sphere::new(*d)?)),
             ManifoldSpec::Group(group) => Box::new(GroupHeatKernelSampler::new(*group)?),
             ManifoldSpec::Custom(name) => self.family(name)?.sampler(manifold)?,
             ManifoldSpec::Product(_) => {

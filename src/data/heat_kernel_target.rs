@@ -80,16 +80,24 @@ impl Target for HeatKernelMixtureTarget {
     }
 
     /// # Panics
-    /// If the heat-kernel sampler fails at the target's (validated) time and centres, which
-    /// would be a bug of the sampler.
+    /// If the heat-kernel sampler fails (it returns an error where it cannot answer; the data
+    /// generators use [`Target::try_sample`], which returns that error instead).
     fn sample(&self, rng: &mut Rng, out: &mut [f64]) {
+        if let Err(e) = self.try_sample(rng, out) {
+            panic!("heat-kernel mixture sampler failed: {e}");
+        }
+    }
+
+    /// One draw: a centre uniformly at random, then the exact heat-kernel sampler.
+    ///
+    /// # Errors
+    /// The sampler's ([`crate::sampling::HeatKernelSampler::sample`]).
+    fn try_sample(&self, rng: &mut Rng, out: &mut [f64]) -> Result<()> {
         let n = self.manifold().ambient_dim();
         let count = self.mixture.len();
         let i = ((uniform(rng) * count as f64) as usize).min(count - 1);
         let centre = &self.mixture.points()[i * n..(i + 1) * n];
-        self.sampler
-            .sample(centre, self.time, rng, out)
-            .expect("heat-kernel sampler failed at a validated time and centre");
+        self.sampler.sample(centre, self.time, rng, out)
     }
 }
 

@@ -35,12 +35,24 @@ pub trait Target: Send + Sync + std::fmt::Debug {
     /// Writes one exact draw into `out` (`manifold().ambient_dim()` reals).
     fn sample(&self, rng: &mut Rng, out: &mut [f64]);
 
+    /// [`Target::sample`], or the error that prevented the draw: targets whose sampler is a
+    /// numerical method that can fail (heat-kernel mixtures) override it. The default draws
+    /// with [`Target::sample`] and cannot fail. [`Target::sample_batch`] uses this.
+    ///
+    /// # Errors
+    /// The sampler's.
+    fn try_sample(&self, rng: &mut Rng, out: &mut [f64]) -> Result<()> {
+        self.sample(rng, out);
+        Ok(())
+    }
+
     /// Fills the rows of `out` (`n × ambient_dim`, row-major) with `n` exact draws,
     /// deterministic in `seed` and independent of the thread count (chunks of
     /// [`SAMPLE_CHUNK`] points, chunk `k` uses stream `k` of `seed`, in parallel).
     ///
     /// # Errors
-    /// [`Error::DimensionMismatch`] if `out` is not a whole number of rows.
+    /// [`Error::DimensionMismatch`] if `out` is not a whole number of rows; the first error of
+    /// [`Target::try_sample`] (in chunk order).
     fn sample_batch(&self, seed: u64, out: &mut [f64]) -> Result<()> {
         let dim = self.manifold().ambient_dim();
         if out.len() % dim != 0 {
@@ -52,14 +64,17 @@ pub trait Target: Send + Sync + std::fmt::Debug {
         }
         let chunks = (out.len() / dim).div_ceil(SAMPLE_CHUNK);
         let rngs = streams(seed, chunks);
-        out.par_chunks_mut(SAMPLE_CHUNK * dim)
+        let results: Vec<Result<()>> = out
+            .par_chunks_mut(SAMPLE_CHUNK * dim)
             .zip(rngs)
-            .for_each(|(chunk, mut rng)| {
+            .map(|(chunk, mut rng)| {
                 for x in chunk.chunks_exact_mut(dim) {
-                    self.sample(&mut rng, x);
+                    self.try_sample(&mut rng, x)?;
                 }
-            });
-        Ok(())
+                Ok(())
+            })
+            .collect();
+        results.into_iter().collect()
     }
 
     /// `ln p` of every row of a row-major batch into `out` (one value per row), in parallel.

@@ -41,7 +41,8 @@
 //! **Error estimates** ([`RadialEvaluation::error_estimate`], the absolute error of `log p`):
 //! the neglected terms of the expansion through `O(t²)` (exact coefficients), plus `|c₂|t²`
 //! once more as the allowance for the higher orders, plus `P`, the relative weight of the
-//! second geodesic (length `2π − θ`):
+//! second geodesic (length `2π − θ`; `∞` for `t > 1`, where the images are no longer a
+//! perturbation):
 //! * Varadhan: `|m ln(θ/sin θ) + (m²/2 + a₁)t + c₂t²| + |c₂|t² + P`;
 //! * Schwinger–DeWitt: `|a₁t + c₂t²| + |c₂|t² + P`;
 //! * first order: `2|c₂|t² + P`;
@@ -122,11 +123,25 @@ pub(crate) fn second_order_coefficient(d: usize, theta: f64) -> f64 {
     }
 }
 
-/// `P`: the relative weight of the second geodesic (module docs).
+/// `P`: the relative weight of the second geodesic (module docs); `∞` for `t > 1`, where the
+/// other images are no longer a perturbation (the third family alone weighs
+/// `e^{−2π(π+θ)/t} ≥ e^{−2π²} `) and nothing can be said.
 fn second_geodesic(d: usize, theta: f64, t: f64) -> f64 {
+    if t > 1.0 {
+        return f64::INFINITY;
+    }
     let m = 0.5 * (d as f64 - 1.0);
-    let floor = theta.max(t / (4.0 * PI));
-    (-2.0 * PI * (PI - theta) / t + m * ((2.0 * PI - theta) / floor).ln()).exp()
+    let floor = theta.max(t / (4.0 * PI)).max(f64::MIN_POSITIVE);
+    // π − θ with the low part of π (θ = fl(π) is 1.2e-16 from the cut locus, not at it).
+    let phi = (PI - theta) + 1.2246467991473532e-16;
+    // In logs, so that tiny t gives e^{−∞} = 0 rather than ∞·0 (the ratio overflows there).
+    let gaussian = 2.0 * PI * phi / t;
+    let van_vleck = m * ((2.0 * PI - theta).ln() - floor.ln());
+    if gaussian > 1e4 + van_vleck.max(0.0) {
+        0.0
+    } else {
+        (van_vleck - gaussian).exp()
+    }
 }
 
 /// The first-order correction `a₁(θ) = (d−1)(d−3)/8 · g(θ)` and its derivative.
@@ -145,7 +160,7 @@ pub(crate) fn schwinger_dewitt_first_order(
     theta: f64,
     t: f64,
 ) -> Result<RadialEvaluation> {
-    let lead = schwinger_dewitt(d, theta, t)?;
+    let lead = leading_term(d, theta, t);
     let (a1, da1) = first_correction(d, theta);
     let c2 = second_order_coefficient(d, theta);
     Ok(RadialEvaluation {
@@ -173,8 +188,12 @@ pub(crate) fn varadhan(d: usize, theta: f64, t: f64) -> RadialEvaluation {
 }
 
 /// Leading Schwinger–DeWitt term on `S^d`, with the error estimate of the module docs.
+///
+/// # Errors
+/// [`Error::Numerical`] within `1e-12` of the cut locus θ = π, where the Van Vleck factor
+/// diverges (its estimate is useless there unless `t` is tiny; `Auto` decides by the estimate
+/// of the first-order term instead).
 pub(crate) fn schwinger_dewitt(d: usize, theta: f64, t: f64) -> Result<RadialEvaluation> {
-    let m = 0.5 * (d as f64 - 1.0);
     if d > 1 && PI - theta < 1e-12 {
         return Err(Error::Numerical {
             method: "sphere heat kernel, Schwinger–DeWitt",
@@ -183,16 +202,23 @@ pub(crate) fn schwinger_dewitt(d: usize, theta: f64, t: f64) -> Result<RadialEva
             ),
         });
     }
+    Ok(leading_term(d, theta, t))
+}
+
+/// The leading Schwinger–DeWitt term for any `theta ∈ [0, fl(π)]` (finite there: every f64
+/// angle is at least `π − fl(π) ≈ 1.2e-16` from the cut locus).
+fn leading_term(d: usize, theta: f64, t: f64) -> RadialEvaluation {
+    let m = 0.5 * (d as f64 - 1.0);
     let g = varadhan(d, theta, t);
     let (a1, _) = first_correction(d, theta);
     let second = second_order_coefficient(d, theta) * t * t;
-    Ok(RadialEvaluation {
+    RadialEvaluation {
         log_prob: g.log_prob + m * log_theta_over_sin(theta) + 0.5 * m * m * t,
         dlog_prob_dtheta: g.dlog_prob_dtheta + m * inverse_minus_cot(theta),
         terms: 1,
         estimator: KernelMethod::SchwingerDeWitt,
         error_estimate: (a1 * t + second).abs() + second.abs() + second_geodesic(d, theta, t),
-    })
+    }
 }
 
 #[cfg(test)]

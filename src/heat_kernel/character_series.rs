@@ -143,6 +143,22 @@ const FALLBACK_IRREPS: f64 = 5000.0;
 /// Most one-dimensional terms (`2M + 1` per copy) of the determinant form.
 pub const MAX_SERIES_TERMS: usize = 4_000_000;
 
+/// Smallest `t` the expansion accepts: its one-dimensional sums need `M ≈ √(2(ln(1/tol) +
+/// 40)/t)` terms, beyond [`MAX_SERIES_TERMS`] below `t ≈ 1e-11`, and forming its tail bounds
+/// alone would take `~1/√t` steps (`10⁵⁰` at `t = 1e-100`).
+pub const MIN_TIME: f64 = 1e-12;
+
+/// The error for `t <` [`MIN_TIME`].
+fn below_min_time(t: f64) -> Error {
+    Error::Numerical {
+        method: "character expansion",
+        detail: format!(
+            "t = {t:e} is below {MIN_TIME:e}: the series would need more than \
+             {MAX_SERIES_TERMS} terms per coordinate (use the sum over paths, exact there)"
+        ),
+    }
+}
+
 /// Heat series `S(H) = Σ_λ d_λ χ_λ(e^H) e^{−c_λ t/2}` of SU(n), U(n) or SO(n) with analytic
 /// gradient (see the [module docs](self)). `Send + Sync`: the cache of dominant weights sits
 /// behind a `RwLock` and is grown on demand.
@@ -284,9 +300,12 @@ impl CharacterSeries {
     /// [`Error::InvalidArgument`] if `t` is not finite and positive, `tolerance` not in
     /// `(0, 1)`, or `h` is invalid (wrong length: [`Error::DimensionMismatch`]);
     /// [`Error::Numerical`] if the caps [`MAX_IRREPS`] / [`MAX_SERIES_TERMS`] are exceeded
-    /// (determinant form: `t ≲ 1e−10`).
+    /// (determinant form: `t ≲ 1e−10`), and for `t <` [`MIN_TIME`].
     pub fn evaluate(&self, h: &[f64], t: f64, tolerance: f64) -> Result<CharacterSum> {
         check_time(t)?;
+        if t < MIN_TIME {
+            return Err(below_min_time(t));
+        }
         if !(tolerance.is_finite() && tolerance > 0.0 && tolerance < 1.0) {
             return Err(Error::invalid(
                 "tolerance",
@@ -346,6 +365,9 @@ impl CharacterSeries {
 
     fn check(&self, h: &[f64], t: f64, tolerance: f64) -> Result<()> {
         check_time(t)?;
+        if t < MIN_TIME {
+            return Err(below_min_time(t));
+        }
         if !(tolerance.is_finite() && tolerance > 0.0 && tolerance < 1.0) {
             return Err(Error::invalid(
                 "tolerance",
@@ -455,23 +477,81 @@ impl CharacterSeries {
 
     /// The cheaper summation for a target tail `target` (module docs).
     fn preferred_summation(&self, geometry: &TailGeometry, target: f64) -> Summation {
-        if 0.5 * self.roots.rho_norm_sq() * geometry.t > 30.0 {
-            return Summation::Irreps;
-        }
+        self.summation_costs(geometry, target).0
+    }
+
+    /// The cheaper summation and its cost in the units of the cost model (one unit ≈ one
+    /// floating-point operation of the inner loops).
+    fn summation_costs(&self, geometry: &TailGeometry, target: f64) -> (Summation, f64) {
         let r = geometry.coordinates as f64;
-        let copies = geometry.special_unitary.max(1) as f64;
         let radius = box_radius(geometry, target, &self.roots);
-        let determinant_cost =
-            copies * (2.0 * radius + 1.0) * r * r * (r + 1.0) + copies * r.powi(5);
         // The irrep sum needs about the ball of the same radius (both tails are Gaussian in it).
         let irreps = self.irrep_count_estimate(radius * radius - self.roots.rho_norm_sq());
         // Per irrep: the determinant and its r·r column-replaced copies, the permanent, the
         // table rows (calibrated against the timings in tests/character_series.rs).
         let irrep_cost = irreps * (r.powi(4) + 4.0 * r * r + 40.0 * r);
+        if 0.5 * self.roots.rho_norm_sq() * geometry.t > 30.0 {
+            return (Summation::Irreps, irrep_cost);
+        }
+        let copies = geometry.special_unitary.max(1) as f64;
+        let determinant_cost =
+            copies * (2.0 * radius + 1.0) * r * r * (r + 1.0) + copies * r.powi(5);
         if determinant_cost < irrep_cost {
-            Summation::Determinant
+            (Summation::Determinant, determinant_cost)
         } else {
-            Summation::Irreps
+            (Summation::Irreps, irrep_cost)
+        }
+    }
+
+    /// The predicted cost of [`evaluate`](Self::evaluate) at `(h, t, tolerance)`, in the units
+    /// of its internal cost model (≈ floating-point operations of the inner loops; see
+    /// [`crate::heat_kernel::group::auto`] for the measured time per unit), formed in O(1)
+    /// without the tail sums: the truncation radius `M` solves
+    /// `M² = 2(ln(1/(tol·S)) + 2r + e ln(1 + M²))/t` (`e` the polynomial degree of `P(μ)²` per
+    /// coordinate, `S` the magnitude guess), the determinant form costs
+    /// `copies·(2M + 1)r²(r + 1) + copies·r⁵`, the irrep sum `#irreps(|μ| ≤ M)·(r⁴ + 4r² + 40r)`.
+    /// `∞` below [`MIN_TIME`].
+    pub fn cost_estimate(&self, h: &[f64], t: f64, tolerance: f64) -> f64 {
+        if !(t.is_finite() && t >= MIN_TIME) {
+            return f64::INFINITY;
+        }
+        let rs = &self.roots;
+        let r = rs.torus_dim() as f64;
+        let degree = 2.0 * rs.positive_roots().len() as f64 / r.max(1.0);
+        let level = -(tolerance * self.magnitude_guess(h, t)).ln() + 2.0 * r;
+        let mut m2: f64 = 1.0;
+        for _ in 0..8 {
+            m2 = (2.0 * (level + degree * (1.0 + m2).ln()) / t).max(0.0);
+        }
+        let rho_max = rs.rho().iter().fold(0.0f64, |m, x| m.max(x.abs()));
+        let radius = m2.sqrt() + rho_max + 1.0;
+        let irreps = self.irrep_count_estimate(radius * radius - rs.rho_norm_sq());
+        let irrep_cost = irreps * (r.powi(4) + 4.0 * r * r + 40.0 * r);
+        let copies = match rs.group() {
+            CompactGroup::SpecialUnitary(n) => n as f64,
+            _ => 1.0,
+        };
+        let determinant_cost = if 0.5 * rs.rho_norm_sq() * t > 30.0 {
+            f64::INFINITY
+        } else {
+            copies * (2.0 * radius + 1.0) * r * r * (r + 1.0) + copies * r.powi(5)
+        };
+        let cost = if determinant_cost < irrep_cost {
+            // `evaluate` retries with the irrep sum when the determinant form cancels and at
+            // most FALLBACK_IRREPS irreps are needed: the worst case pays both.
+            determinant_cost
+                + if irreps <= FALLBACK_IRREPS {
+                    irrep_cost
+                } else {
+                    0.0
+                }
+        } else {
+            irrep_cost
+        };
+        if cost.is_nan() {
+            f64::INFINITY
+        } else {
+            cost
         }
     }
 

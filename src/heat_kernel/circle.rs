@@ -31,6 +31,10 @@ use super::{KernelMethod, RadialEvaluation};
 use crate::error::{check_time, Error, Result};
 use std::f64::consts::{PI, TAU};
 
+/// Largest `t` at which an explicit `SumOverPaths` evaluation answers: `2⌈(√(83t) + π)/2π⌉ + 1`
+/// images is about 10⁵ there (≈ 1 ms); beyond, the Fourier series is exact with one term.
+pub const MAX_PATHS_TIME: f64 = 1e9;
+
 /// Largest number of Fourier terms an explicit `Eigen` evaluation may use (reached near `t = 1e-10`).
 pub const MAX_FOURIER_TERMS: usize = 1_000_000;
 
@@ -51,6 +55,14 @@ pub fn circle_log_prob(delta: f64, t: f64, method: KernelMethod) -> Result<Radia
     let delta = wrap_difference(delta);
     match method {
         KernelMethod::Eigen => fourier(delta, t),
+        KernelMethod::SumOverPaths if t > MAX_PATHS_TIME => Err(Error::Numerical {
+            method: "circle heat kernel, sum over paths",
+            detail: format!(
+                "t = {t:e} needs {:.1e} images (limit {MAX_PATHS_TIME:e} in t, ≈ 10⁵ images); \
+                 use Eigen or Auto (the Fourier series needs one term there)",
+                2.0 * ((83.0 * t).sqrt() + PI) / TAU
+            ),
+        }),
         KernelMethod::SumOverPaths => Ok(paths(delta, t)),
         KernelMethod::Auto => {
             if t < PI {

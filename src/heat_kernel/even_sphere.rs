@@ -44,24 +44,57 @@ use super::{KernelMethod, RadialEvaluation};
 use crate::error::{Error, Result};
 use num_complex::Complex64;
 use statrs::function::gamma::ln_gamma;
-use std::f64::consts::{PI, TAU};
+use std::f64::consts::{FRAC_PI_2, PI, TAU};
+
+/// Most α nodes one evaluation may take: the integrand is a peak of ~8 nodes' width plus the
+/// stop rule's margin (≤ 60 nodes measured); beyond, something is wrong and an error is
+/// returned instead of looping.
+const MAX_ALPHA_NODES: usize = 2000;
 
 /// `log Q^{(n)}(s₀)`, `log Q^{(n+1)}(s₀)` at `s₀ = cos²ψ₀` (ψ₀ ∈ [0, π/2] the `S³` angle),
-/// time `τ`, with the relative error estimate, the number of samples and the `log` of the saddle
+/// time `τ`, both without the common term `−ψ₀²/2τ − ½ ln 2πτ`, with the relative error estimate, the number of samples and the `log` of the saddle
 /// radius (the first bracket of the next node is centred on it).
 fn q_derivatives(
     n: usize,
     psi0: f64,
+    y0: f64,
     tau: f64,
     previous_log_radius: Option<f64>,
     refine: usize,
 ) -> Result<(f64, f64, f64, usize, f64)> {
-    let plus = Centre::new(psi0, tau);
-    let minus = Centre::new(PI - psi0, tau);
-    let y0 = psi0.cos();
+    // ψ₀ and y₀ = cos ψ₀ both accurate (near ψ₀ = π/2 the f64 ψ₀ fixes y₀ only to ±ε, while
+    // the two image families ±y differ by e^{−πy₀/τ}: y₀ comes from cos(θ/2) cos α).
+    let (sin0, one_minus) = if psi0 < 1.0 {
+        let half = (0.5 * psi0).sin();
+        (psi0.sin(), 2.0 * half * half)
+    } else {
+        (((1.0 - y0) * (1.0 + y0)).sqrt(), 1.0 - y0)
+    };
+    let one_plus = 1.0 + y0;
+    // π/2 − ψ₀, accurate when small.
+    let complement = y0.atan2(sin0);
+    let plus = Centre::from_parts(
+        psi0,
+        y0,
+        sin0,
+        one_minus,
+        one_plus,
+        FRAC_PI_2 + complement,
+        tau,
+    );
+    let minus = Centre::from_parts(
+        FRAC_PI_2 + complement,
+        -y0,
+        sin0,
+        one_plus,
+        one_minus,
+        psi0,
+        tau,
+    );
     let s0 = y0 * y0;
-    // e^{−Δ}: the Gaussian of the −y samples relative to that of the +y samples.
-    let delta = PI * (PI - 2.0 * psi0) / (2.0 * tau);
+    // e^{−Δ}: the Gaussian of the −y samples relative to that of the +y samples,
+    // Δ = ((π − ψ₀)² − ψ₀²)/2τ = π(π − 2ψ₀)/2τ.
+    let delta = PI * (2.0 * complement) / (2.0 * tau);
     let sample = |e: Complex64| {
         let y = (Complex64::new(s0, 0.0) + e).sqrt();
         let ey = e / (y + y0);
@@ -104,11 +137,12 @@ fn q_derivatives(
             + la
             + ((m + 0.5) + (m + 1.0) * s0 * (lb - la).exp()).ln()
     };
-    // Undo the normalisation of the samples (relative to e^{−ψ₀²/2τ}/√(2πτ)).
-    let base = -psi0 * psi0 / (2.0 * tau) - 0.5 * (TAU * tau).ln();
+    // Relative to the normalisation of the samples, e^{−ψ₀²/2τ}/√(2πτ), which the caller adds
+    // (at small τ it is ~1/τ larger than everything else: the differences between nodes and
+    // between Q^{(n)} and Q^{(n+1)} must be formed before it is added).
     Ok((
-        base + q(nf, l0, l1),
-        base + q(nf + 1.0, l1, l2),
+        q(nf, l0, l1),
+        q(nf + 1.0, l1, l2),
         taylor.relative_error,
         2 * taylor.samples,
         taylor.log_radius,
@@ -149,36 +183,72 @@ pub(crate) fn even_sphere_cauchy_nodes(
         }
     };
     // First node (α = 0) fixes the curvature κ and the node count.
+    let psi_first = psi_at(0.0);
     let (q0, q1, mut error, mut samples, mut log_radius) =
-        q_derivatives(n, psi_at(0.0), tau, None, refine)?;
+        q_derivatives(n, psi_first, ch, tau, None, refine)?;
     let v = ch * ch;
     let kappa = 0.5 * (nf + v * (q1 - q0).exp());
+    // Node count in f64 (huge at tiny t): the stop rule ends the sum after the peak.
     let nodes = {
-        let raw = (refine as f64 * (9.0 * kappa.sqrt() + 12.0))
-            .ceil()
-            .min(1e7) as usize;
-        raw + raw % 2
+        let raw = (refine as f64 * (9.0 * kappa.sqrt() + 12.0)).ceil();
+        raw + raw % 2.0
     };
-    let half = nodes / 2;
-    let h = TAU / nodes as f64;
+    if !nodes.is_finite() {
+        return Err(Error::Numerical {
+            method: "sphere heat kernel, even-sphere Hopf–Cauchy integral",
+            detail: format!("t = {t:e} is below the range of the α quadrature (theta = {theta})"),
+        });
+    }
+    let half = 0.5 * nodes;
+    let h = TAU / nodes;
     // Sums relative to the first node: Σ w_j cos^{2n}α_j Q^{(n)}_j and cos^{2n+2}α_j Q^{(n+1)}_j.
     let (mut sum0, mut sum1) = (1.0f64, 1.0f64);
-    for j in 1..=half {
-        let beta = h * j as f64;
+    let mut j = 1usize;
+    while j as f64 <= half {
+        let last = j as f64 >= half;
+        let beta = if last { PI } else { h * j as f64 };
         let alpha = 0.5 * beta;
         let c2 = alpha.cos().powi(2);
-        let (a0, a1, e, k, lr) = q_derivatives(n, psi_at(alpha), tau, Some(log_radius), refine)?;
+        let psi = psi_at(alpha);
+        let (a0, a1, e, k, lr) =
+            q_derivatives(n, psi, ch * alpha.cos(), tau, Some(log_radius), refine)?;
         log_radius = lr;
         error = error.max(e);
         samples += k;
-        let weight = if j == half { 1.0 } else { 2.0 };
-        let r0 = (a0 - q0 + nf * c2.ln()).exp();
-        let r1 = (a1 - q1 + (nf + 1.0) * c2.ln()).exp();
+        // The common terms differ by −(ψ² − ψ₀²)/2τ = −(ψ − ψ₀)(ψ + ψ₀)/2τ, with ψ − ψ₀ from
+        // cos ψ₀ − cos ψ = cos(θ/2)(1 − cos α) = 2 cos(θ/2) sin²(α/2) without cancellation.
+        let gap = {
+            let mean = (0.5 * (psi + psi_first)).sin();
+            let half_alpha = (0.5 * alpha).sin();
+            let sine = ch * half_alpha * half_alpha / mean;
+            // asin is ill-conditioned near 1: large gaps are formed directly (no cancellation).
+            if mean.is_nan() || mean <= 0.0 {
+                0.0
+            } else if sine < 0.5 {
+                2.0 * sine.asin()
+            } else {
+                psi - psi_first
+            }
+        };
+        let shift = -gap * (psi + psi_first) / (2.0 * tau);
+        let weight = if last { 1.0 } else { 2.0 };
+        let r0 = (shift + a0 - q0 + nf * c2.ln()).exp();
+        let r1 = (shift + a1 - q1 + (nf + 1.0) * c2.ln()).exp();
         sum0 += weight * r0;
         sum1 += weight * r1;
         // Decreasing integrand: the remaining nodes add at most 2 r0 (half − j).
-        if 2.0 * r0.max(r1) * (half - j) as f64 <= 1e-17 * sum0.min(sum1) {
+        if last || 2.0 * r0.max(r1) * (half - j as f64) <= 1e-17 * sum0.min(sum1) {
             break;
+        }
+        j += 1;
+        if j > MAX_ALPHA_NODES || !(r0.is_finite() && r1.is_finite()) {
+            return Err(Error::Numerical {
+                method: "sphere heat kernel, even-sphere Hopf–Cauchy integral",
+                detail: format!(
+                    "the α quadrature does not converge at t = {t:e}, theta = {theta} \
+                     ({j} nodes, node ratios {r0:e}, {r1:e})"
+                ),
+            });
         }
     }
     if sum0.is_nan() || sum1.is_nan() || sum0 <= 0.0 || sum1 <= 0.0 {
@@ -187,8 +257,10 @@ pub(crate) fn even_sphere_cauchy_nodes(
             detail: format!("non-positive quadrature at t = {t:e}, theta = {theta}"),
         });
     }
+    // The common term of the first node: −ψ₀²/2τ − ½ ln 2πτ.
+    let base = -psi_first * psi_first / (2.0 * tau) - 0.5 * (TAU * tau).ln();
     // ∂_c^n p₂ = 2^{−n} ¼ h [Σ …], p_{2n+2} = (2π)^{−n} e^{n(n+1)t/2} ∂_c^n p₂.
-    let log_derivative = -nf * std::f64::consts::LN_2 + (0.25 * h).ln() + q0 + sum0.ln();
+    let log_derivative = -nf * std::f64::consts::LN_2 + (0.25 * h).ln() + base + q0 + sum0.ln();
     let log_prob = -nf * TAU.ln() + 0.5 * nf * (nf + 1.0) * t + log_derivative;
     // ∂_c^{n+1} p₂ / ∂_c^n p₂ = ½ (Q^{(n+1)}_0 / Q^{(n)}_0) (sum1 / sum0).
     let ratio = 0.5 * (q1 - q0).exp() * (sum1 / sum0);

@@ -57,6 +57,17 @@ pub(crate) fn gegenbauer_series(
 ) -> Result<RadialEvaluation> {
     let (s_theta, x) = theta.sin_cos();
     let df = d as f64;
+    // The weights peak near l ≈ √(d/t) and need ≈ √(83/t) more terms: refuse at once where
+    // that exceeds the cap (at t = 1e-300 the loop would otherwise run to the cap first).
+    let predicted = (df.sqrt() + 83f64.sqrt()) / t.sqrt();
+    if predicted > 4.0 * MAX_GEGENBAUER_TERMS as f64 {
+        return Err(Error::Numerical {
+            method: "sphere heat kernel, Gegenbauer series",
+            detail: format!(
+                "t = {t:e} needs ≈ {predicted:.1e} terms (limit {MAX_GEGENBAUER_TERMS}); use Auto"
+            ),
+        });
+    }
     let lambda = 0.5 * (df - 1.0);
     // Degree 0 term: m_0 = 1, G_0 = 1, G_0' = 0.
     let (mut g_prev, mut dg_prev) = (1.0f64, 0.0f64);

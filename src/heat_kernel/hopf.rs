@@ -42,7 +42,14 @@ use std::f64::consts::{PI, TAU};
 /// `π − fl(π)`.
 const PI_LOW: f64 = 1.2246467991473532e-16;
 
-/// `S²` kernel by Hopf-fibre quadrature of the `S³` path sum; `theta ∈ [0, π]`, `t > 0`.
+/// Smallest `t` at which the quadrature resolves its nodes: the peak of the integrand has
+/// width `√(t/κ')` in α, and below `t ≈ 1e-280` the node offsets `sin²(α/2) ≈ t` leave the
+/// normal f64 range. (`Auto` never needs the quadrature below `t ≈ 1e-21`: the Gaussian
+/// regime of [`super::sphere`] is exact there for every f64 point.)
+pub const HOPF_MIN_TIME: f64 = 1e-280;
+
+/// `S²` kernel by Hopf-fibre quadrature of the `S³` path sum; `theta ∈ [0, π]`,
+/// `t ≥ HOPF_MIN_TIME`.
 pub(crate) fn s2_hopf(theta: f64, t: f64) -> RadialEvaluation {
     s2_hopf_refined(theta, t, 1.0)
 }
@@ -58,34 +65,28 @@ fn s2_hopf_refined(theta: f64, t: f64, refine: f64) -> RadialEvaluation {
     } else {
         psi0 * c_half / s_half
     };
-    let kappa = 4.0 * psi_cot / t;
+    // N = 9√κ + 12, κ = 4ψ₀cotψ₀/t, rounded up to even; kept in f64 (≈ 1e162 at t = 1e-324):
+    // the stop rule below ends the sum after the peak, so only ~15–45 nodes are evaluated.
     let n = {
-        let raw = (refine * (9.0 * kappa.sqrt() + 12.0)).ceil();
-        // Bounded far above anything reached for t ≥ 1e-12 (κ ≤ 4e12 gives n ≈ 1.8e7).
-        let raw = raw.min(1e9) as usize;
-        raw + raw % 2
+        let sqrt_kappa = 2.0 * psi_cot.sqrt() / t.sqrt();
+        let raw = (refine * (9.0 * sqrt_kappa + 12.0)).ceil();
+        raw + raw % 2.0
     };
-    let half = n / 2;
-    let h = TAU / n as f64;
-    let (rot_s, rot_c) = h.sin_cos();
-    let (mut ca, mut sa) = (1.0f64, 0.0f64);
+    let half = 0.5 * n;
+    let h = TAU / n;
     let mut sum = 0.0f64;
     let mut dsum = 0.0f64;
-    let (mut exponent_ref, mut factor_ref) = (0.0f64, 1.0f64);
-    let (mut psi_ref, mut eta_ref) = (0.0f64, 0.0f64);
-    // Near θ = π all ψ_j are close to π/2 and −ψ²/2τ is huge: the exponent differences are then
-    // formed from η = π/2 − ψ = atan2(cos ψ, sin ψ) (accurate when small) as
-    // −(ψ_j² − ψ₀²)/2τ = −(η₀ − η_j)(ψ_j + ψ₀)/2τ, avoiding an absolute error ε ψ²/2τ per node.
-    let flat = c_half < 0.5;
+    let mut factor_ref = 1.0f64;
+    let mut exponent_ref = 0.0f64;
     let mut terms = 0usize;
-    // Largest S³ node estimate; Σ f_j |∂_α log f_j| δ_j/ε for the node-angle sensitivity, with
-    // the angle drift δ_j/ε = α_j + 2Σ_{k≤j}|sin α_k| (module docs).
+    // Largest S³ node estimate; Σ f_j |∂_α log f_j| α_j for the rounding of the node angles.
     let (mut node_error, mut angle_sensitivity, mut nodes) = (0.0f64, 0.0f64, 0usize);
-    let mut sine_drift = 0.0f64;
-    for j in 0..=half {
-        if j == half {
-            (ca, sa) = (-1.0, 0.0);
-        }
+    let mut j = 0usize;
+    loop {
+        let last = j as f64 >= half;
+        // α_j = jh directly (its rounding, ε α_j, enters the estimate below).
+        let alpha = if last { PI } else { h * j as f64 };
+        let (sa, ca) = if last { (0.0, -1.0) } else { alpha.sin_cos() };
         let sin_psi = (s_half * s_half + c_half * c_half * sa * sa).sqrt();
         let cos_psi = c_half * ca;
         let psi = sin_psi.atan2(cos_psi);
@@ -101,42 +102,49 @@ fn s2_hopf_refined(theta: f64, t: f64, refine: f64) -> RadialEvaluation {
         terms += v.terms;
         nodes += 1;
         node_error = node_error.max(v.relative_error);
-        let eta = if flat { cos_psi.atan2(sin_psi) } else { 0.0 };
-        if j == 0 {
+        // −(ψ_j² − ψ₀²)/2τ = −(ψ_j − ψ₀)(ψ_j + ψ₀)/2τ with ψ_j − ψ₀ formed without
+        // cancellation: cos ψ₀ − cos ψ_j = c_half(1 − cos α) = 2 c_half sin²(α/2), so
+        // sin((ψ_j − ψ₀)/2) = c_half sin²(α/2)/sin((ψ_j + ψ₀)/2). (Forming ψ_j² − ψ₀² directly
+        // loses everything at small t, where both are ~1/t larger than their difference.)
+        let exponent_difference = if j == 0 {
             exponent_ref = v.exponent;
             factor_ref = v.factor;
-            psi_ref = psi;
-            eta_ref = eta;
-        }
-        let exponent_difference = if flat {
-            -(eta_ref - eta) * (psi + psi_ref) / (2.0 * tau)
+            0.0
         } else {
-            v.exponent - exponent_ref
+            let mean = (0.5 * (psi + psi0)).sin();
+            let half_alpha = (0.5 * alpha).sin();
+            let sine = c_half * half_alpha * half_alpha / mean;
+            // asin is ill-conditioned near 1: large gaps are formed directly (no cancellation).
+            let gap = if sine < 0.5 {
+                2.0 * sine.asin()
+            } else {
+                psi - psi0
+            };
+            -gap * (psi + psi0) / (2.0 * tau)
         };
         let ratio = exponent_difference.exp() * (v.factor / factor_ref);
         // Trapezoid weights over the full period folded onto [0, π]: 1 at α = 0 and α = π, 2 inside.
-        let f = if j == 0 || j == half {
-            ratio
-        } else {
-            2.0 * ratio
-        };
+        let f = if j == 0 || last { ratio } else { 2.0 * ratio };
         sum += f;
-        sine_drift += 2.0 * sa.abs();
-        let drift = h * j as f64 + sine_drift;
         let slope = (v.dlog_prob_over_sin * c_half * sa).abs();
         if slope.is_finite() {
-            angle_sensitivity += f * slope * drift;
+            angle_sensitivity += f * slope * alpha;
         }
         // At θ = 0 the derivative is 0 by symmetry (and the ψ = π node would give 0·∞).
-        if s_half != 0.0 {
+        if s_half != 0.0 && f != 0.0 {
             dsum += f * 0.5 * s_half * ca * v.dlog_prob_over_sin;
         }
         // f is decreasing in α: the remaining (half − j) nodes add at most (half − j)·2·ratio.
-        if j > 0 && 2.0 * ratio * (half - j) as f64 <= 1e-17 * sum {
+        if last || (j > 0 && 2.0 * ratio * (half - j as f64) <= 1e-17 * sum) {
             break;
         }
-        // Rotate (cos α, sin α) by h (error ~ jε, j ≤ N/2).
-        (ca, sa) = (ca * rot_c - sa * rot_s, sa * rot_c + ca * rot_s);
+        j += 1;
+        // The peak spans ≤ 50 nodes (N ≈ 9√κ + 12 and the Gaussian width 1/√κ); a NaN ratio
+        // (only for t below HOPF_MIN_TIME) must not run to N/2.
+        debug_assert!(ratio.is_finite(), "Hopf node ratio {ratio} at t = {t:e}");
+        if j > 100_000 || !ratio.is_finite() {
+            break;
+        }
     }
     RadialEvaluation {
         // p = ¼ h Σ_j weight_j p^{S³}(ψ_j), with p^{S³}(ψ_j) = C e^{exponent_ref} factor_ref ratio_j.

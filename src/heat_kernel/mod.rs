@@ -184,17 +184,24 @@ pub trait HeatKernel: Send + Sync {
 
     /// `log p_t(x₀, x)` w.r.t. the Riemannian volume, and the number of terms used.
     ///
+    /// Every finite `t > 0` is accepted, from `5e-324` to `f64::MAX`: at small `t` the kernel
+    /// is the Gaussian `(2πt)^{−dim/2} e^{−d²/2t}` (returned as such where that is exact to
+    /// f64), at large `t` the uniform density `1/Vol M`.
+    ///
     /// # Errors
     /// [`Error::InvalidArgument`] for `t ≤ 0` or NaN, [`Error::DimensionMismatch`] /
     /// [`Error::NonFinite`] / [`Error::NotOnManifold`] for bad points, [`Error::Numerical`]
-    /// when an explicitly chosen estimator cannot deliver any accuracy at this `(t, x)`.
+    /// when an explicitly chosen estimator cannot deliver any accuracy at this `(t, x)`, when
+    /// `Auto` has no estimator within the crate's accuracy bar there, or when the value itself
+    /// is beyond the f64 range (`log p ≈ −d²/2t < −f64::MAX`, e.g. `t = 1e-310`, `d = 1`).
     fn log_prob(&self, x0: &[f64], x: &[f64], t: f64) -> Result<KernelEvaluation>;
 
     /// The score `∇_x log p_t(x₀, x)` (Riemannian gradient, ambient coordinates) written into
     /// `score`; returns `log p_t(x₀, x)` as well.
     ///
     /// # Errors
-    /// As [`HeatKernel::log_prob`], plus [`Error::DimensionMismatch`] if `score` has the wrong length.
+    /// As [`HeatKernel::log_prob`] (a score of size `≈ d/t` beyond the f64 range included), plus
+    /// [`Error::DimensionMismatch`] if `score` has the wrong length.
     fn score(&self, x0: &[f64], x: &[f64], t: f64, score: &mut [f64]) -> Result<KernelEvaluation>;
 
     /// Batched [`HeatKernel::log_prob`]: `x` holds `n` rows; `x0` holds one row (shared) or `n`
@@ -327,4 +334,53 @@ pub(crate) fn check_inputs(manifold: &dyn Manifold, x0: &[f64], x: &[f64], t: f6
     check_time(t)?;
     manifold.check_point(x0, MEMBERSHIP_TOLERANCE)?;
     manifold.check_point(x, MEMBERSHIP_TOLERANCE)
+}
+
+/// Returns `evaluation` if `log p` (and every component of `score`, when given) is a finite
+/// f64; otherwise the error that says the value does not exist in f64.
+///
+/// At small `t` the kernel is the Gaussian `(2πt)^{−dim/2} e^{−d²/2t}` and its score has size
+/// `d/t` (`d = d(x₀, x)`): for `t = 1e-310`, `d = 1`, `log p ≈ −5e309` lies below `−f64::MAX`,
+/// and the score overflows already where `d/t > 1.8e308`. Every estimator computes these
+/// leading terms as `±∞` there; no finite f64 is right, so the entry points return
+/// [`Error::Numerical`] naming the quantity, `t` and `d` instead (never `±∞` or NaN).
+///
+/// # Errors
+/// [`Error::Numerical`] as above.
+pub(crate) fn check_representable(
+    manifold: &dyn Manifold,
+    x0: &[f64],
+    x: &[f64],
+    t: f64,
+    evaluation: KernelEvaluation,
+    score: Option<&[f64]>,
+) -> Result<KernelEvaluation> {
+    let score_ok = score.is_none_or(|s| s.iter().all(|v| v.is_finite()));
+    if evaluation.log_prob.is_finite() && score_ok {
+        return Ok(evaluation);
+    }
+    let d = manifold.distance(x0, x);
+    Err(beyond_range(
+        &manifold.spec().to_string(),
+        t,
+        d,
+        evaluation.log_prob.is_finite(),
+    ))
+}
+
+/// The error of [`check_representable`]: `log p ≈ −d²/2t` (or, if `score_only`, the score of
+/// size `≈ d/t`) beyond the f64 range on `place` at `t`.
+pub(crate) fn beyond_range(place: &str, t: f64, d: f64, score_only: bool) -> Error {
+    let what = if score_only {
+        format!("the score (size ≈ d/t = {:.3e})", d / t)
+    } else {
+        format!("log p (≈ −d²/2t = {:.3e})", -0.5 * d * (d / t))
+    };
+    Error::Numerical {
+        method: "heat kernel",
+        detail: format!(
+            "{what} is beyond the f64 range on {place} at t = {t:e}, d(x0, x) = {d:e}: no \
+             finite f64 value exists (larger t, or x closer to x0, give finite values)"
+        ),
+    }
 }

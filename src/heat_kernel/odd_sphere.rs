@@ -79,13 +79,36 @@ impl Centre {
     pub(crate) fn new(theta: f64, t: f64) -> Self {
         let (sin, cos) = theta.sin_cos();
         let (sh, ch) = (0.5 * theta).sin_cos();
+        Self::from_parts(
+            theta,
+            cos,
+            sin,
+            2.0 * sh * sh,
+            2.0 * ch * ch,
+            (PI - theta) + PI_LOW,
+            t,
+        )
+    }
+
+    /// The centre at `theta` with its trigonometric parts given accurately by the caller
+    /// (`1 ∓ cos θ` and `π − θ` to relative accuracy): an f64 `theta` near π/2 carries
+    /// `cos θ` only to absolute accuracy `ε`, which the even spheres cannot afford.
+    pub(crate) fn from_parts(
+        theta: f64,
+        cos: f64,
+        sin: f64,
+        one_minus_cos: f64,
+        one_plus_cos: f64,
+        pi_minus_theta: f64,
+        t: f64,
+    ) -> Self {
         Centre {
             theta,
             cos,
             sin,
-            one_minus_cos: 2.0 * sh * sh,
-            one_plus_cos: 2.0 * ch * ch,
-            pi_minus_theta: (PI - theta) + PI_LOW,
+            one_minus_cos,
+            one_plus_cos,
+            pi_minus_theta,
             t,
             images: ((((83.0 * t).sqrt() + PI) / TAU).ceil().max(1.0) as i64)
                 .min((MAX_IMAGES as i64 - 1) / 2),

@@ -16,7 +16,7 @@
 //! and [`KernelEvaluation::estimator`] is the estimator of the factor with the largest
 //! estimate (the one that limits the accuracy; the first such factor on ties).
 
-use super::{check_inputs, HeatKernel, KernelEvaluation, ProductEvaluation};
+use super::{check_inputs, check_representable, HeatKernel, KernelEvaluation, ProductEvaluation};
 use crate::error::{check_len, Error, Result};
 use crate::manifold::{Manifold, Product};
 
@@ -87,7 +87,8 @@ impl ProductHeatKernel {
             };
             total.push(e);
         }
-        Ok(total.finish())
+        // Each factor is finite; their sum can still leave the f64 range.
+        check_representable(&self.product, x0, x, t, total.finish(), score.as_deref())
     }
 }
 

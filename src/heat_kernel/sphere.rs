@@ -24,25 +24,40 @@
 //! per estimator are in the [`KernelEvaluation`] docs).
 //!
 //! `Auto` (relative tolerance `tol` of `p`, default [`DEFAULT_AUTO_TOLERANCE`] `= 1e-12`, see
-//! [`SphereHeatKernel::with_tolerance`]; every branch below is an exact method, and "meets
-//! `tol`" means its error estimate is below `tol`):
+//! [`SphereHeatKernel::with_tolerance`]; "meets `tol`" means the estimator's error estimate is
+//! below `tol`):
 //! * `d = 1`: paths for `t < π`, Fourier otherwise (≤ 9 terms).
+//! * **The Gaussian regime**, `d ≥ 2`, `t ≤` [`GAUSSIAN_MAX_TIME`]: the first-order
+//!   Schwinger–DeWitt term (O(1) work, [`super::asymptotic`]) whenever its error estimate
+//!   `2|c₂(θ)|t² + P` meets `tol` — at small `t` it *is* the kernel to f64, and the estimate is
+//!   honest there (the expansion runs in `t d²` away from the cut locus and in `t/(π − θ)`
+//!   near it, where it is the asymptotic series of the caustic's Bessel function; `c₂` never
+//!   vanishes). Reported as `SchwingerDeWitt` with that estimate. It covers every f64 point
+//!   once `t ≲ 1e-21/d`: no f64 angle is closer to π than `π − fl(π) = 1.2e-16`, where the
+//!   estimate is `≈ (d t/(π − θ))²/8`. The exact estimators below are therefore only needed
+//!   down to `t ≈ 1e-24`, and are validated against this term down to `t = 1e-60`.
 //! * `d = 2`: Gegenbauer for `t ≥ 0.5` (≤ 15 terms); for `0.1 ≤ t < 0.5` Gegenbauer where
 //!   `θ² < 16t` and it meets `tol` (≤ 33 terms), else the Hopf quadrature (≈ 14 nodes at
 //!   small `t`, ≤ 35 when the integrand is flat).
 //! * `d = 3`: path sum for `t < 2` (1–4 terms), Gegenbauer otherwise (≤ 9 terms).
 //! * odd `d ≥ 5`: for `t <` [`ODD_EIGEN_TIME`] the Cauchy recursion if its error estimate
 //!   (rounding + aliasing bound) is below `tol`, else the Gegenbauer series if its estimate is;
-//!   for larger `t` the same two in the opposite order. If neither meets `tol`, the one with the
-//!   smaller estimate (reported with that estimate, `≥ tol`).
-//! * even `d ≥ 4`: the Gegenbauer series first at every `t` (far cheaper than the Hopf–Cauchy
-//!   integral), then the Hopf–Cauchy integral; if neither meets `tol`, the one with the smaller
-//!   estimate.
-//! * Only if no exact method evaluates at all (`d ≥ 4`: the Cauchy integral fails and the
-//!   Gegenbauer series refuses, i.e. its estimate exceeds [`super::EIGEN_MAX_RELATIVE_ERROR`];
-//!   not observed for `d ≤ 512`, `t ∈ [1e-8, 1e4]`) the first-order Schwinger–DeWitt term is
-//!   returned, reported as `SchwingerDeWitt` with its error estimate `2|c₂|t² + P`
-//!   ([`super::asymptotic`]).
+//!   for larger `t` the same two in the opposite order.
+//! * even `d ≥ 4`: the Gegenbauer series first, then the Hopf–Cauchy integral.
+//! * The Gegenbauer series is tried only where its **cost model** predicts success: rounding
+//!   `16ε p(0)/p(θ) ≤ tol` (from the Gaussian ratio; it cancels far from x₀ at small `t`) and
+//!   a length `(√d + √83)/√t` within [`GEGENBAUER_TERM_BUDGET`] (without it, an even sphere
+//!   at `t = 1e-8` spent 80 ms on 10⁵ terms that cancelled anyway).
+//! * If no estimator meets `tol`, the one with the smallest estimate (the first-order term
+//!   included), reported with that estimate — if it is within the crate's accuracy bar
+//!   [`super::EIGEN_MAX_RELATIVE_ERROR`] `= 1e-8`; otherwise [`Error::Numerical`] saying so
+//!   (never a value known to be wrong).
+//!
+//! **Huge `t`**: the Gegenbauer series stops after the constant term once `e^{−dt/2}`
+//! underflows: `log p = −log Vol S^d`, score 0 (to its tail bound), up to `t = f64::MAX`.
+//! **Tiny `t`**: `log p ≈ −θ²/2t` and the score `≈ θ/t` leave the f64 range (`t = 1e-310`,
+//! θ = 1); the kernel then returns [`Error::Numerical`] ([`HeatKernel::log_prob`] docs)
+//! rather than `±∞`.
 //!
 //! The rounding of the Gaussian exponent `θ²/2t` (absolute `~ε θ²/2t` in `log p`, e.g. `1e-11`
 //! at `t = 1e-4`, θ = 3) is common to every f64 method and not counted in `tol`.
@@ -52,16 +67,18 @@
 //! `|Δ log p| ≤ 7.3e-12` (at `t = 1e-4`, `|log p| ~ 4e4`; `≤ 6e-14` for `t ≥ 1e-2`), score error
 //! `≤ 4.5e-13 × max(|score|, 1)`; at `t = 1e-8` (`|log p| ~ 2e8`) `|Δ log p| ≤ 3e-8 ≈ 4ε|log p|`.
 
-use super::asymptotic::{schwinger_dewitt, schwinger_dewitt_first_order, varadhan};
+use super::asymptotic::{
+    log_theta_over_sin, schwinger_dewitt, schwinger_dewitt_first_order, varadhan,
+};
 use super::circle;
 use super::even_sphere::even_sphere_cauchy;
 use super::gegenbauer::{gegenbauer_series, EIGEN_MAX_RELATIVE_ERROR};
-use super::hopf::s2_hopf;
+use super::hopf::{s2_hopf, HOPF_MIN_TIME};
 use super::odd_sphere::odd_sphere_cauchy;
 use super::sphere3::s3_paths;
 use super::{
-    check_auto_tolerance, check_inputs, HeatKernel, KernelEvaluation, KernelMethod,
-    RadialEvaluation, DEFAULT_AUTO_TOLERANCE,
+    check_auto_tolerance, check_inputs, check_representable, HeatKernel, KernelEvaluation,
+    KernelMethod, RadialEvaluation, DEFAULT_AUTO_TOLERANCE,
 };
 use crate::error::{check_len, check_time, Error, Result};
 use crate::manifold::{Manifold, Sphere};
@@ -92,6 +109,33 @@ fn s3_radial(theta: f64, t: f64) -> RadialEvaluation {
         terms: v.terms,
         estimator: KernelMethod::SumOverPaths,
         error_estimate: v.relative_error,
+    }
+}
+
+/// `Auto` takes the Gaussian regime (the first-order Schwinger–DeWitt term) only up to this
+/// time: its error estimate counts the second geodesic only, which is honest while the
+/// others are `e^{−2π²/t}` lighter (module docs).
+pub const GAUSSIAN_MAX_TIME: f64 = 0.01;
+
+/// Largest predicted length of a Gegenbauer series `Auto` tries (≈ 2 ms at ~100 ns per term on
+/// the 2-core machine); beyond, the series is skipped for the Cauchy recursion.
+pub const GEGENBAUER_TERM_BUDGET: f64 = 20_000.0;
+
+/// Smallest `t` at which the explicit `SumOverPaths` Cauchy recursions (`d ≥ 4`) answer: their
+/// saddle circles have radii `≈ n t²` near the antipode, which leave the normal f64 range
+/// below `t ≈ 1e-140`; validated against the Gaussian regime down to `t = 1e-60`. (`Auto`
+/// needs them only above `t ≈ 1e-21/d`, below which the Gaussian regime is exact for every f64
+/// point: see the module docs.)
+pub const CAUCHY_MIN_TIME: f64 = 1e-100;
+
+/// The error of an explicit `SumOverPaths` below its smallest time.
+fn below_range(d: usize, t: f64, min: f64) -> Error {
+    Error::Numerical {
+        method: "sphere heat kernel, sum over paths",
+        detail: format!(
+            "t = {t:e} is below {min:e}, the smallest time the S{d} path-sum quadrature resolves; \
+             Auto (the Gaussian regime, exact to f64 there) answers at every t"
+        ),
     }
 }
 
@@ -157,8 +201,12 @@ impl SphereHeatKernel {
     ///
     /// # Errors
     /// [`Error::InvalidArgument`] for `t ≤ 0`/NaN or `theta` outside `[0, π]`;
-    /// [`Error::Numerical`] when the chosen (non-`Auto`) method cannot evaluate here.
+    /// [`Error::Numerical`] when the chosen (non-`Auto`) method cannot evaluate here, or
+    /// `Auto` has nothing within the accuracy bar; [`Error::LimitExceeded`] for a sphere
+    /// beyond the heat-kernel sizes ([`crate::limits::check_sphere_kernel_size`]: even
+    /// `d ≤ 4096`, odd `d ≤ 65535`), with the same reason as the parser gives.
     pub fn log_prob_angle(&self, theta: f64, t: f64) -> Result<RadialEvaluation> {
+        crate::limits::check_sphere_kernel_size(self.sphere.dim())?;
         check_time(t)?;
         if !(0.0..=PI).contains(&theta) {
             return Err(Error::invalid("theta", theta, "a geodesic angle in [0, π]"));
@@ -169,7 +217,7 @@ impl SphereHeatKernel {
             KernelMethod::Varadhan => Ok(varadhan(d, theta, t)),
             KernelMethod::SchwingerDeWitt => schwinger_dewitt(d, theta, t),
             KernelMethod::SumOverPaths => match d {
-                1 => Ok(circle::paths(theta, t)),
+                1 => circle::circle_log_prob(theta, t, KernelMethod::SumOverPaths),
                 2 | 3 if t > paths_max_time(d) => Err(Error::Numerical {
                     method: "sphere heat kernel, sum over paths",
                     detail: format!(
@@ -178,8 +226,10 @@ impl SphereHeatKernel {
                         paths_max_time(d)
                     ),
                 }),
+                2 if t < HOPF_MIN_TIME => Err(below_range(d, t, HOPF_MIN_TIME)),
                 2 => Ok(s2_hopf(theta, t)),
                 3 => Ok(s3_radial(theta, t)),
+                _ if t < CAUCHY_MIN_TIME => Err(below_range(d, t, CAUCHY_MIN_TIME)),
                 _ => {
                     let eval = if d % 2 == 1 {
                         odd_sphere_cauchy(d, theta, t)?
@@ -207,9 +257,31 @@ impl SphereHeatKernel {
         let d = self.sphere.dim();
         let meets = |e: &RadialEvaluation| e.error_estimate < self.tolerance;
         let eigen = || gegenbauer_series(d, theta, t, self.sphere.log_volume());
+        // The Gegenbauer series, where its cost model says it may meet the tolerance.
+        let promising_eigen = || {
+            if self.eigen_is_promising(theta, t) {
+                eigen()
+            } else {
+                Err(Error::Numerical {
+                    method: "sphere heat kernel, Gegenbauer series",
+                    detail: "not tried: predicted to cancel or to exceed its term budget".into(),
+                })
+            }
+        };
+        if d == 1 {
+            return if t < PI {
+                Ok(circle::paths(theta, t))
+            } else {
+                circle::fourier(theta, t)
+            };
+        }
+        // The Gaussian regime (module docs): at small t the first-order Schwinger–DeWitt term
+        // is exact to its error estimate, which is honest there; O(1) work.
+        let gaussian = schwinger_dewitt_first_order(d, theta, t)?;
+        if t <= GAUSSIAN_MAX_TIME && meets(&gaussian) {
+            return Ok(gaussian);
+        }
         match d {
-            1 if t < PI => return Ok(circle::paths(theta, t)),
-            1 => return circle::fourier(theta, t),
             2 if t < S2_EIGEN_TIME => {
                 // Between 0.1 and 0.5 the Gegenbauer series (≤ 33 terms) is cheaper than the
                 // quadrature where it does not cancel (θ² < 16t: p(θ)/p(0) > e^{−8}).
@@ -220,13 +292,16 @@ impl SphereHeatKernel {
                         }
                     }
                 }
-                return Ok(s2_hopf(theta, t));
+                // (Below HOPF_MIN_TIME the Gaussian regime always meets the tolerance.)
+                return self.best_of(theta, t, [Ok(s2_hopf(theta, t)), Ok(gaussian)]);
             }
             3 if t < S3_EIGEN_TIME => return Ok(s3_radial(theta, t)),
             2 | 3 => {}
             _ => {
                 let cauchy = || {
-                    if d % 2 == 1 {
+                    if t < CAUCHY_MIN_TIME {
+                        Err(below_range(d, t, CAUCHY_MIN_TIME))
+                    } else if d % 2 == 1 {
                         odd_sphere_cauchy(d, theta, t)
                     } else {
                         even_sphere_cauchy(d, theta, t)
@@ -237,36 +312,78 @@ impl SphereHeatKernel {
                 // large t, where the odd saddle radius grows; and for even d at every t, ≲ 20 µs
                 // for t ≥ 1e-4 against 0.1–2 ms for the Hopf–Cauchy integral.
                 let cauchy_first = d % 2 == 1 && t < ODD_EIGEN_TIME;
-                let first = if cauchy_first { cauchy() } else { eigen() };
+                let first = if cauchy_first {
+                    cauchy()
+                } else {
+                    promising_eigen()
+                };
                 if let Ok(e) = &first {
                     if meets(e) {
                         return Ok(*e);
                     }
                 }
-                let second = if cauchy_first { eigen() } else { cauchy() };
+                let second = if cauchy_first {
+                    promising_eigen()
+                } else {
+                    cauchy()
+                };
                 if let Ok(e) = &second {
                     if meets(e) {
                         return Ok(*e);
                     }
                 }
-                // Neither meets the tolerance: the smaller estimate (reported as it is).
-                match (first, second) {
-                    (Ok(a), Ok(b)) => {
-                        return Ok(if b.error_estimate < a.error_estimate {
-                            b
-                        } else {
-                            a
-                        })
-                    }
-                    (Ok(e), Err(_)) | (Err(_), Ok(e)) => return Ok(e),
-                    (Err(_), Err(_)) => {}
-                }
-                // No exact method evaluates: the first-order asymptotic term (module docs).
-                return schwinger_dewitt_first_order(d, theta.min(PI - 1e-9), t);
+                // Neither meets the tolerance: the smallest estimate, the first-order
+                // asymptotic term included (module docs).
+                return self.best_of(theta, t, [first, second, Ok(gaussian)]);
             }
         }
         // S² for t ≥ 0.5, S³ for t ≥ 2: the Gegenbauer series (≤ 15 and ≤ 9 terms).
-        eigen().or_else(|_| schwinger_dewitt_first_order(d, theta.min(PI - 1e-9), t))
+        self.best_of(theta, t, [eigen(), Ok(gaussian)])
+    }
+
+    /// The cost model of the Gegenbauer series (module docs): it is tried only if its predicted
+    /// rounding error, `16ε p_t(0)/p_t(θ)` (its terms are bounded by those at θ = 0; the ratio
+    /// from the Gaussian `θ²/2t − m ln(θ/sin θ)`), is below the tolerance and its predicted
+    /// length `(√d + √83)/√t` (the peak of the weights at `l ≈ √(d/t)`, then `√(83/t)` to
+    /// truncation) within [`GEGENBAUER_TERM_BUDGET`].
+    fn eigen_is_promising(&self, theta: f64, t: f64) -> bool {
+        let d = self.sphere.dim() as f64;
+        let m = 0.5 * (d - 1.0);
+        let log_ratio = theta * theta / (2.0 * t) - m * log_theta_over_sin(theta);
+        let terms = (d.sqrt() + 83f64.sqrt()) / t.sqrt();
+        16.0 * f64::EPSILON * log_ratio.min(700.0).exp() <= self.tolerance
+            && terms <= GEGENBAUER_TERM_BUDGET
+    }
+
+    /// Where no estimator meets the tolerance: the evaluation with the smallest error estimate,
+    /// reported with it, if that estimate is within the crate's accuracy bar
+    /// [`EIGEN_MAX_RELATIVE_ERROR`]; otherwise an error that says so (no silently wrong value).
+    fn best_of<const N: usize>(
+        &self,
+        theta: f64,
+        t: f64,
+        candidates: [Result<RadialEvaluation>; N],
+    ) -> Result<RadialEvaluation> {
+        let best = candidates
+            .into_iter()
+            .filter_map(Result::ok)
+            .filter(|e| !e.error_estimate.is_nan())
+            .min_by(|a, b| a.error_estimate.total_cmp(&b.error_estimate));
+        match best {
+            Some(e) if e.error_estimate <= EIGEN_MAX_RELATIVE_ERROR => Ok(e),
+            best => Err(Error::Numerical {
+                method: "sphere heat kernel, Auto",
+                detail: format!(
+                    "no estimator reaches the accuracy bar {EIGEN_MAX_RELATIVE_ERROR:e} on S{} \
+                     at t = {t:e}, theta = {theta} (best estimate {})",
+                    self.sphere.dim(),
+                    best.map_or("none".to_string(), |e| format!(
+                        "{:e} by {}",
+                        e.error_estimate, e.estimator
+                    ))
+                ),
+            }),
+        }
     }
 
     /// Writes the unit tangent `u` at `x` pointing away from `x0` (zero when `x = ±x0`).
@@ -290,7 +407,7 @@ impl HeatKernel for SphereHeatKernel {
     fn log_prob(&self, x0: &[f64], x: &[f64], t: f64) -> Result<KernelEvaluation> {
         check_inputs(&self.sphere, x0, x, t)?;
         let r = self.log_prob_angle(self.sphere.distance(x0, x), t)?;
-        Ok(r.into())
+        check_representable(&self.sphere, x0, x, t, r.into(), None)
     }
 
     fn score(&self, x0: &[f64], x: &[f64], t: f64, score: &mut [f64]) -> Result<KernelEvaluation> {
@@ -299,7 +416,11 @@ impl HeatKernel for SphereHeatKernel {
         // The same θ as `log_prob`, so both entry points return bit-identical log p.
         let r = self.log_prob_angle(self.sphere.distance(x0, x), t)?;
         self.direction(x0, x, score);
-        score.iter_mut().for_each(|v| *v *= r.dlog_prob_dtheta);
-        Ok(r.into())
+        // θ = 0 (or π) has the zero direction: the score is 0 there, even where ∂_θ log p
+        // overflows (tiny t) and 0·∞ would be NaN.
+        if score.iter().any(|v| *v != 0.0) {
+            score.iter_mut().for_each(|v| *v *= r.dlog_prob_dtheta);
+        }
+        check_representable(&self.sphere, x0, x, t, r.into(), Some(score))
     }
 }

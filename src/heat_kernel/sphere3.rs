@@ -183,7 +183,8 @@ pub(crate) fn s3_parts(psi: f64, sin_psi: f64, cos_psi: f64, pi_minus_psi: f64, 
         S3Parts {
             exponent,
             factor: ratio * b,
-            dlog_prob_dpsi: psi * w,
+            // ∂_ψ log p = ψ·W vanishes at ψ = 0 (W = −∞ there for t below 1/f64::MAX).
+            dlog_prob_dpsi: if psi == 0.0 { 0.0 } else { psi * w },
             dlog_prob_over_sin: w * ratio,
             terms: 2 * k - 1,
             relative_error: bracket_error(b, magnitude),
@@ -203,12 +204,22 @@ pub(crate) fn s3_parts(psi: f64, sin_psi: f64, cos_psi: f64, pi_minus_psi: f64, 
             let r = (-e).exp();
             let z = 2.0 * bk * phi / t;
             let ez = (-z).exp();
-            let f1 = phi1(z);
-            let df1 = phi1_derivative(z, ez, f1);
-            let bracket = scale * f1 - 1.0 - ez;
+            // (2b²/t)φ₁(z) and (2b/t)((2b²/t)φ₁'(z) + e^{−z}). For z ≥ 1 they are formed from
+            // 2b²/(tz) = b/φ, so that nothing overflows at tiny t (where 2b²/t = ∞ and
+            // φ₁(z) = 0 would give ∞·0); below, the series of φ₁' avoids the cancellation.
+            let (scaled_f1, derivative) = if z >= 1.0 {
+                let f1 = -(-z).exp_m1();
+                let weighted = if z > 700.0 { 0.0 } else { (2.0 * bk / t) * ez };
+                (bk / phi * f1, bk / phi * (weighted - f1 / phi) + weighted)
+            } else {
+                let f1 = phi1(z);
+                let df1 = phi1_derivative(z, ez, f1);
+                (scale * f1, (2.0 * bk / t) * (scale * df1 + ez))
+            };
+            let bracket = scaled_f1 - 1.0 - ez;
             b += r * bracket;
-            magnitude += r * (scale * f1 + 1.0 + ez);
-            db += r * ((bk - PI) / t * bracket + (2.0 * bk / t) * (scale * df1 + ez));
+            magnitude += r * (scaled_f1 + 1.0 + ez);
+            db += r * ((bk - PI) / t * bracket + derivative);
             k += 1;
         }
         // ∂_φ log p = ψ/t + (1/φ − cot φ) + B'/B, and ∂_ψ = −∂_φ (cot φ = −cos ψ / sin ψ).

@@ -24,7 +24,10 @@
 //! is recorded but not met, and the estimates say so.
 
 use super::circle::{circle_log_prob, wrap_difference};
-use super::{check_inputs, HeatKernel, KernelEvaluation, KernelMethod, ProductEvaluation};
+use super::{
+    check_inputs, check_representable, HeatKernel, KernelEvaluation, KernelMethod,
+    ProductEvaluation,
+};
 use crate::error::{check_len, Error, Result};
 use crate::heat_kernel::{check_auto_tolerance, DEFAULT_AUTO_TOLERANCE};
 use crate::manifold::{Manifold, Torus};
@@ -128,12 +131,14 @@ impl HeatKernel for TorusHeatKernel {
 
     fn log_prob(&self, x0: &[f64], x: &[f64], t: f64) -> Result<KernelEvaluation> {
         check_inputs(&self.torus, x0, x, t)?;
-        self.evaluate(x0, x, t, None)
+        let e = self.evaluate(x0, x, t, None)?;
+        check_representable(&self.torus, x0, x, t, e, None)
     }
 
     fn score(&self, x0: &[f64], x: &[f64], t: f64, score: &mut [f64]) -> Result<KernelEvaluation> {
         check_inputs(&self.torus, x0, x, t)?;
         check_len("score", score.len(), self.torus.ambient_dim())?;
-        self.evaluate(x0, x, t, Some(score))
+        let e = self.evaluate(x0, x, t, Some(score))?;
+        check_representable(&self.torus, x0, x, t, e, Some(score))
     }
 }

@@ -20,11 +20,10 @@ impl RootSystem {
     /// eigen-angles to `Σθ = 0` first: `H` must lie in `t`), or if `radius` is negative, NaN or
     /// so large that more than `10^7` candidates would be visited.
     pub fn lattice_points(&self, h: &[f64], radius: f64) -> Result<Vec<Vec<f64>>> {
-        self.check_torus_point(h, true)?;
         if !(radius.is_finite() && radius >= 0.0) {
             return Err(Error::invalid("radius", radius, "a finite radius >= 0"));
         }
-        let estimate = (radius / std::f64::consts::PI + 2.0).powi(self.rank() as i32);
+        let estimate = self.lattice_candidates(radius);
         if estimate > 1e7 {
             return Err(Error::invalid(
                 "radius",
@@ -33,6 +32,27 @@ impl RootSystem {
                     "a radius visiting at most 1e7 lattice candidates (estimate {estimate:.3e})"
                 ),
             ));
+        }
+        self.lattice_points_unchecked(h, radius)
+    }
+
+    /// The number of candidates [`lattice_points`](Self::lattice_points) visits for `radius`,
+    /// estimated as the integer points of a box of side `radius/π + 2` in `rank` dimensions
+    /// (`∞` for a non-finite radius): the cost model of the sum over paths.
+    pub fn lattice_candidates(&self, radius: f64) -> f64 {
+        if radius.is_finite() {
+            (radius / std::f64::consts::PI + 2.0).powi(self.rank() as i32)
+        } else {
+            f64::INFINITY
+        }
+    }
+
+    /// [`lattice_points`](Self::lattice_points) without the size check (callers check
+    /// [`lattice_candidates`](Self::lattice_candidates) against their own budget).
+    pub(crate) fn lattice_points_unchecked(&self, h: &[f64], radius: f64) -> Result<Vec<Vec<f64>>> {
+        self.check_torus_point(h, true)?;
+        if !(radius.is_finite() && radius >= 0.0) {
+            return Err(Error::invalid("radius", radius, "a finite radius >= 0"));
         }
         let r = self.torus_dim;
         let free = match self.group {

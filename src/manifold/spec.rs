@@ -199,6 +199,26 @@ impl ManifoldSpec {
         }
     }
 
+    /// Checks every factor against the heat-kernel sizes of [`crate::limits`] (`so:N ≤ 7`,
+    /// `su:N ≤ 4`, `u:N ≤ 3`, even `sphere:D ≤ 4096`, odd `sphere:D ≤ 65535`: the sizes whose
+    /// kernels answer every `(t, x)` within the time budget); tori and user manifolds pass.
+    /// [`ManifoldSpec::parse_with`] calls it.
+    ///
+    /// # Errors
+    /// [`Error::LimitExceeded`] naming the first factor out of bounds, the largest accepted size
+    /// and why ([`crate::limits::check_group_kernel_size`],
+    /// [`crate::limits::check_sphere_kernel_size`]).
+    pub fn check_kernel_sizes(&self) -> Result<()> {
+        for factor in self.factors() {
+            match factor {
+                ManifoldSpec::Sphere(d) => crate::limits::check_sphere_kernel_size(*d)?,
+                ManifoldSpec::Group(group) => crate::limits::check_group_kernel_size(*group)?,
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
     /// `true` if this spec or one of its factors is a [`ManifoldSpec::Custom`].
     pub fn has_custom(&self) -> bool {
         self.factors()
@@ -229,7 +249,10 @@ impl ManifoldSpec {
     /// # Errors
     /// [`Error::InvalidArgument`] naming the text: an unknown family, a missing or non-integer
     /// size, a size below the family's minimum (`sphere:0`, `so:1`, …), a zero power, more
-    /// than [`MAX_FACTORS`] factors or [`MAX_AMBIENT_DIM`] reals per point.
+    /// than [`MAX_FACTORS`] factors or [`MAX_AMBIENT_DIM`] reals per point;
+    /// [`Error::LimitExceeded`] naming the factor, the largest accepted size and the reason for
+    /// a size whose heat kernel cannot be evaluated within the time budget
+    /// ([`ManifoldSpec::check_kernel_sizes`]: e.g. `so:8`, `sphere:8192`).
     pub fn parse_with(text: &str, is_custom: impl Fn(&str) -> bool) -> Result<Self> {
         let bad =
             |expected: String| Error::invalid("manifold", crate::error::quoted(text), expected);
@@ -265,6 +288,22 @@ impl ManifoldSpec {
                 )));
             }
         }
+        // Sizes whose heat kernels cannot be evaluated within the time budget (the reason is
+        // in the error).
+        spec.check_kernel_sizes().map_err(|e| match e {
+            Error::LimitExceeded {
+                name,
+                value,
+                limit,
+                reason,
+            } => Error::LimitExceeded {
+                name,
+                value: format!("{value} in {text:?}"),
+                limit,
+                reason,
+            },
+            other => other,
+        })?;
         Ok(spec)
     }
 }
@@ -475,6 +514,41 @@ mod tests {
         ] {
             let message = text.parse::<ManifoldSpec>().unwrap_err().to_string();
             assert!(message.contains(&format!("{text:?}")), "{text}: {message}");
+        }
+    }
+
+    #[test]
+    fn kernel_sizes_beyond_the_time_budget_are_refused_with_the_reason() {
+        for (text, largest) in [
+            ("so:8", "so:7"),
+            ("su:5", "su:4"),
+            ("u:4", "u:3"),
+            ("sphere:4098", "sphere:4096"),
+            ("sphere:65537", "sphere:65535"),
+            ("torus:1*so:20", "so:7"),
+        ] {
+            let error = text.parse::<ManifoldSpec>().unwrap_err();
+            assert!(
+                matches!(error, Error::LimitExceeded { .. }),
+                "{text}: {error}"
+            );
+            let message = error.to_string();
+            assert!(
+                message.contains(&format!("{text:?}"))
+                    && message.contains(largest)
+                    && message.contains("10 ms"),
+                "{text}: {message}"
+            );
+        }
+        for text in [
+            "so:7",
+            "su:4",
+            "u:3",
+            "sphere:4096",
+            "sphere:65535",
+            "torus:100000",
+        ] {
+            assert!(text.parse::<ManifoldSpec>().is_ok(), "{text}");
         }
     }
 

@@ -588,7 +588,7 @@ fn integrate<S: OdeSystem + ?Sized>(
             return Err(Error::Numerical {
                 method: METHOD,
                 detail: format!(
-                    "more than max_steps = {} steps at t = {} (integrating from {} to {})",
+                    "more than max_steps = {} steps at t = {} (integrating from {} to {}; raise max_steps, or loosen rtol/atol)",
                     options.max_steps,
                     Num(t),
                     Num(t0),

@@ -231,6 +231,11 @@ impl HeatKernelSampler for GroupHeatKernelSampler {
         let manifold = self.manifold();
         manifold.check_point(x0, MEMBERSHIP_TOLERANCE)?;
         check_len("sample output", out.len(), manifold.ambient_dim())?;
+        if self.kernel.is_uniform(t, f64::EPSILON) {
+            // Haar to f64 (total variation < ε/2): no flow over ln t up to 709.
+            manifold.sample_uniform(rng, out);
+            return Ok(());
+        }
         let (h, _) = self.sample_torus(t, rng)?;
         let n = self.n();
         match self.group {

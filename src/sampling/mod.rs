@@ -15,6 +15,16 @@
 //! else the angle flow (the acceptance decays like `e^{−d(d−1)t/12}`); groups → torus flow;
 //! products → factor by factor.
 //!
+//! **Extreme times.** Every sampler returns a draw or an error in bounded time for every finite
+//! `t > 0`. Where the kernel is the uniform law to f64 (huge `t`: [`CIRCLE_UNIFORM_TIME`] on
+//! circle coordinates, the Gegenbauer bound on spheres, the character bound of
+//! [`crate::heat_kernel::GroupHeatKernel`] on groups) the samplers draw uniform / Haar points
+//! directly instead of integrating a flow over `ln t` up to 709 or rounding `√t z`; at tiny `t`
+//! the flows start at `t` itself (the tangent Gaussian, within their stated start bias) and the
+//! rejection sampler accepts almost every Gaussian proposal. The flows run at most
+//! [`probability_flow::FLOW_MAX_STEPS`] DP5 steps, the rejection sampler refuses an acceptance
+//! below [`MIN_ACCEPTANCE`] up front.
+//!
 //! Batches are cut into chunks of [`SAMPLE_CHUNK_ROWS`] rows; chunk `k` draws from stream `k`
 //! of [`crate::random::streams`], so a batch depends only on the seed, never on the thread count.
 
@@ -33,7 +43,7 @@ pub use geodesic_random_walk::{
 
 pub use group::GroupHeatKernelSampler;
 pub use product::ProductHeatKernelSampler;
-pub use sphere::SphereHeatKernelSampler;
+pub use sphere::{SphereHeatKernelSampler, MAX_PROPOSALS, MIN_ACCEPTANCE};
 pub use sphere_flow::{SphereAutoSampler, SphereFlowSampler};
 pub use torus::TorusHeatKernelSampler;
 
@@ -45,6 +55,24 @@ use rayon::prelude::*;
 
 /// Rows per random stream in [`HeatKernelSampler::sample_batch`].
 pub const SAMPLE_CHUNK_ROWS: usize = 256;
+
+/// Smallest `t` at which the circle (each torus coordinate, `S¹`) samplers draw uniform
+/// angles: the wrapped normal is uniform to `2e^{−t/2} ≤ 1e-17` in density there (and
+/// `x₀ + √t z mod 2π` would only round `√t z`, whose f64 spacing exceeds `2π` for `t ≳ 1e33`).
+pub const CIRCLE_UNIFORM_TIME: f64 = 80.0;
+
+/// Whether the heat kernel of `S^d` at `t` is the uniform law to f64: `sup |p Vol − 1| =
+/// p_t(0) Vol − 1 = Σ_{l≥1} m_l e^{−l(l+d−1)t/2} ≤ ε` (the Gegenbauer weights at θ = 0, where
+/// every `|G_l| = 1`), so its total variation from uniform is below `ε/2`. Skipped (false)
+/// while the first weight `(d + 1)e^{−dt/2}` alone exceeds `ε`.
+pub(crate) fn sphere_kernel_is_uniform(d: usize, t: f64) -> bool {
+    let df = d as f64;
+    if t < 2.0 * ((df + 1.0) / f64::EPSILON).ln() / df {
+        return false;
+    }
+    crate::heat_kernel::gegenbauer::gegenbauer_series(d, 0.0, t, 0.0)
+        .is_ok_and(|e| e.log_prob.exp_m1() <= f64::EPSILON)
+}
 
 /// A sampler of the heat kernel `p_t(x₀, ·)` of a manifold.
 pub trait HeatKernelSampler: Send + Sync {

@@ -52,11 +52,20 @@ pub const DEFAULT_FLOW_ATOL: f64 = 1e-8;
 /// right side is negligible over many decades of `t`).
 pub const MAX_LOG_TIME_STEP: f64 = 4.0;
 
+/// Most DP5 steps (accepted and rejected) of one draw of the flow samplers: a draw takes
+/// 10–20 accepted steps (relaxation of the scaled variable, module docs), plus `ln(t/t₀)/4`
+/// at most for the `max_step` of 4 in `ln t` (≤ 400 from `t₀ = 1e-324` to `t = 1e308`); the
+/// cap turns a pathological draw into [`Error::Numerical`] after at most `6·FLOW_MAX_STEPS`
+/// kernel evaluations instead of the solver's general `10⁵` steps.
+pub const FLOW_MAX_STEPS: usize = 2000;
+
 /// The default ODE options of the flow samplers: `rtol = 1e-6`, `atol = 1e-8`,
-/// `max_step = 4` in `ln t`, maximum error norm (every coordinate meets the tolerance).
+/// `max_step = 4` in `ln t`, maximum error norm (every coordinate meets the tolerance), at
+/// most [`FLOW_MAX_STEPS`] steps.
 pub fn default_flow_options() -> OdeOptions {
     OdeOptions {
         max_step: MAX_LOG_TIME_STEP,
+        max_steps: FLOW_MAX_STEPS,
         norm: crate::ode::ErrorNorm::Max,
         ..OdeOptions::with_tolerances(DEFAULT_FLOW_RTOL, DEFAULT_FLOW_ATOL)
     }

@@ -10,6 +10,12 @@ use std::f64::consts::{PI, TAU};
 /// Largest number of proposals per draw before [`Error::Numerical`] is returned.
 pub const MAX_PROPOSALS: usize = 100_000;
 
+/// Smallest acceptance probability per proposal the rejection sampler accepts to work with
+/// (`10⁻³`: at most ≈ 1000 kernel evaluations per draw expected, and `MAX_PROPOSALS` then
+/// fails with probability `e^{−100}`); below it, [`Error::Numerical`] at once, naming the
+/// acceptance. [`super::SphereAutoSampler`] uses rejection only above `0.05`.
+pub const MIN_ACCEPTANCE: f64 = 1e-3;
+
 /// Samples `p_t(x₀, ·)` on `S^d` by rejection, with the exact kernel of
 /// [`SphereHeatKernel`] (`Auto`) in the acceptance ratio.
 ///
@@ -66,6 +72,24 @@ impl SphereHeatKernelSampler {
     }
 }
 
+/// [`Error::Numerical`] if the acceptance `e^{log_acceptance}` is below [`MIN_ACCEPTANCE`].
+fn check_acceptance(log_acceptance: f64, d: usize, t: f64) -> Result<()> {
+    let acceptance = log_acceptance.min(0.0).exp();
+    if acceptance >= MIN_ACCEPTANCE {
+        Ok(())
+    } else {
+        Err(Error::Numerical {
+            method: "sphere heat-kernel rejection sampler",
+            detail: format!(
+                "acceptance {acceptance:.2e} per proposal on S{d} at t = {t:e}, below \
+                 {MIN_ACCEPTANCE:e} (≈ {:.1e} kernel evaluations per draw); use \
+                 SphereAutoSampler or SphereFlowSampler",
+                1.0 / acceptance
+            ),
+        })
+    }
+}
+
 fn too_many(t: f64) -> Error {
     Error::Numerical {
         method: "sphere heat-kernel rejection sampler",
@@ -84,9 +108,18 @@ impl HeatKernelSampler for SphereHeatKernelSampler {
         check_len("sample output", out.len(), self.sphere.ambient_dim())?;
         let n = self.sphere.ambient_dim();
         let mut v = vec![0.0; n];
+        if super::sphere_kernel_is_uniform(self.sphere.dim(), t) {
+            // Uniform to f64 (total variation < ε/2): no proposals, no kernel evaluations.
+            self.sphere.sample_uniform(rng, out);
+            return Ok(());
+        }
         if self.sphere.dim() == 1 {
             // Intrinsic circle: rotate x0 by a wrapped-normal angle.
-            let phi = (t.sqrt() * standard_normal(rng)).rem_euclid(TAU);
+            let phi = if t >= super::CIRCLE_UNIFORM_TIME {
+                TAU * uniform(rng)
+            } else {
+                (t.sqrt() * standard_normal(rng)).rem_euclid(TAU)
+            };
             let (s, c) = phi.sin_cos();
             out[0] = c * x0[0] - s * x0[1];
             out[1] = s * x0[0] + c * x0[1];
@@ -95,6 +128,7 @@ impl HeatKernelSampler for SphereHeatKernelSampler {
         let d = self.sphere.dim() as f64;
         if 0.5 * d * (TAU * t).ln() >= self.sphere.log_volume() {
             let log_p0 = self.kernel.log_prob_angle(0.0, t)?.log_prob;
+            check_acceptance(-self.sphere.log_volume() - log_p0, self.sphere.dim(), t)?;
             for _ in 0..MAX_PROPOSALS {
                 self.sphere.sample_uniform(rng, out);
                 let theta = self.sphere.distance(x0, out);
@@ -106,6 +140,8 @@ impl HeatKernelSampler for SphereHeatKernelSampler {
             return Err(too_many(t));
         }
         let log_r0 = self.log_ratio(0.0, t)?;
+        // Acceptance (2πt)^{−d/2}/p_t(0) = e^{−log r(0)} (type docs).
+        check_acceptance(-log_r0 - 0.5 * d * (TAU * t).ln(), self.sphere.dim(), t)?;
         let s = t.sqrt();
         for _ in 0..MAX_PROPOSALS {
             self.sphere.sample_tangent_normal(x0, rng, &mut v);

@@ -135,6 +135,11 @@ impl HeatKernelSampler for SphereFlowSampler {
         check_time(t)?;
         self.sphere.check_point(x0, MEMBERSHIP_TOLERANCE)?;
         check_len("sample output", out.len(), self.sphere.ambient_dim())?;
+        if super::sphere_kernel_is_uniform(self.sphere.dim(), t) {
+            // Uniform to f64: no flow over ln t up to 709 (module docs of `sampling`).
+            self.sphere.sample_uniform(rng, out);
+            return Ok(());
+        }
         let (theta, _) = self.sample_angle(t, rng)?;
         let mut w = vec![0.0; x0.len()];
         loop {

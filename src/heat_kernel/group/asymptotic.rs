@@ -43,7 +43,9 @@ use std::f64::consts::PI;
 /// As [`RootSystem::lattice_points`].
 pub(super) fn closest_representative(rs: &RootSystem, h: &[f64]) -> Result<Vec<f64>> {
     let norm = rs.norm_sq(h).sqrt();
-    let lattice = rs.lattice_points(h, norm * (1.0 + 1e-12) + 1e-300)?;
+    // No a-priori size check: at radius |H| (H already reduced) the depth-first search keeps
+    // at most the two or three nearest shifts per coordinate, whatever the rank.
+    let lattice = rs.lattice_points_unchecked(h, norm * (1.0 + 1e-12) + 1e-300)?;
     let gamma = lattice.first().ok_or_else(|| Error::Numerical {
         method: "closest lattice point",
         detail: format!("no lattice point found near H = {h:?}"),

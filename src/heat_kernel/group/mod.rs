@@ -12,6 +12,22 @@
 //! forms root values and Gaussian gaps with the exact `2π`) or
 //! [`special_orthogonal_rotation_angles`] (SO(n), which keeps the orientation sign of SO(2m)).
 //!
+//! # Sizes
+//! [`GroupHeatKernel::new`] accepts SO(n ≤ 7), SU(n ≤ 4), U(n ≤ 3): the sizes whose `Auto`
+//! kernel answers every `(t, x)` within its accuracy bar in about 10 ms
+//! ([`crate::limits`], with the measurement); the parser refuses larger ones with the same
+//! reason.
+//!
+//! # The uniform regime (huge `t`)
+//! With `c₁` the smallest non-zero Casimir, `|S(H) − 1| ≤ Z(t) − 1 ≤ (Z(T) − 1)e^{−c₁(t−T)/2}`
+//! for `t ≥ T` (`Z` the heat trace, `|χ_λ| ≤ d_λ`), and the score is bounded likewise (each
+//! character's gradient is at most `d_λ` times twice its largest weight coordinate). `Z(T)` is
+//! computed once per kernel, at `T = 2(ln d₁² + 7)/c₁`, from the character series at the
+//! identity with its rigorous tail bound. Where both bounds are below the tolerance, `Eigen`
+//! and `Auto` return `log p = −log Vol G` and a zero score, reported as `Eigen` with the
+//! bound as error estimate — up to `t = f64::MAX` (where the series itself would form
+//! `e^{|ρ|²t/2}·0`). One-time cost per kernel: 0.05–40 ms (SO(3)–SO(12)).
+//!
 //! # Estimators ([`KernelMethod`], all five offered: [`GroupHeatKernel::METHODS`])
 //! Formulas, accuracy and cost are documented in the submodules:
 //! - [`KernelMethod::SumOverPaths`]: [`paths`] — the lattice sum over `Γ` with the Van Vleck and
@@ -69,8 +85,8 @@ pub mod characters;
 pub mod paths;
 
 use super::{
-    check_auto_tolerance, check_inputs, HeatKernel, KernelEvaluation, KernelMethod,
-    DEFAULT_AUTO_TOLERANCE, EIGEN_MAX_RELATIVE_ERROR,
+    check_auto_tolerance, check_inputs, check_representable, HeatKernel, KernelEvaluation,
+    KernelMethod, DEFAULT_AUTO_TOLERANCE, EIGEN_MAX_RELATIVE_ERROR,
 };
 use crate::error::{check_len, Error, Result};
 use crate::heat_kernel::character_series::CharacterSeries;
@@ -80,7 +96,7 @@ use crate::manifold::{CompactGroup, Manifold};
 use faer::c64;
 use paths::TorusPoint;
 use std::f64::consts::PI;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// Heat kernel `p_t(x₀, x)` of `∂_t p = ½Δp` on SO(n), SU(n) or U(n) (see the [module docs](self)).
 #[derive(Clone, Debug)]
@@ -91,6 +107,45 @@ pub struct GroupHeatKernel {
     method: KernelMethod,
     tolerance: f64,
     series: Arc<CharacterSeries>,
+    /// The uniform regime's bound, computed on first use (`None` if it could not be).
+    uniform: Arc<OnceLock<Option<UniformBound>>>,
+}
+
+/// A rigorous bound of the distance of the kernel from the uniform density at large `t`
+/// (module docs, *The uniform regime*): with `c₁` the smallest non-zero Casimir and
+/// `E ≥ Z(T) − 1` the excess of the heat trace `Z = Σ_λ d_λ² e^{−c_λ t/2}` at a reference time
+/// `T`, every `t ≥ T` has `|S(H) − 1| ≤ Z(t) − 1 ≤ E e^{−c₁(t − T)/2}` (each `c_λ ≥ c₁`, and
+/// `|χ_λ| ≤ d_λ`), and `|∇S| ≤ G (Z(t − 1) − 1)` with `G = 2(√(|ρ|² + 1) + |ρ|)` (the
+/// gradient of a character is at most `d_λ` times twice its largest weight coordinate,
+/// `≤ 2(|λ + ρ| + |ρ|)`, and `√(c + |ρ|²) e^{−c/2} ≤ √(|ρ|² + 1)`).
+#[derive(Clone, Copy, Debug)]
+struct UniformBound {
+    /// `T`.
+    reference_time: f64,
+    /// `E ≥ Z(T) − 1`.
+    excess: f64,
+    /// `c₁`.
+    casimir: f64,
+    /// `G`.
+    gradient_factor: f64,
+}
+
+impl UniformBound {
+    /// `Z(t) − 1` bounded (`∞` below the reference time).
+    fn trace_excess(&self, t: f64) -> f64 {
+        if t < self.reference_time {
+            f64::INFINITY
+        } else {
+            self.excess * (-0.5 * self.casimir * (t - self.reference_time)).exp()
+        }
+    }
+
+    /// `(relative error of p, absolute error of ∇ log p)` of the uniform density at `t`.
+    fn errors(&self, t: f64) -> (f64, f64) {
+        let value = self.trace_excess(t);
+        let gradient = self.gradient_factor * self.trace_excess(t - 1.0) / (1.0 - value).max(0.5);
+        (value, gradient)
+    }
 }
 
 /// Torus-level evaluation: `log f`, `∂ log f/∂H`, terms, estimator and error estimate.
@@ -118,9 +173,13 @@ impl GroupHeatKernel {
     /// manifold) with `method` (`Auto` tolerance [`DEFAULT_AUTO_TOLERANCE`]).
     ///
     /// # Errors
-    /// [`Error::InvalidArgument`] if the matrix size is below the family's minimum.
+    /// [`Error::InvalidArgument`] if the matrix size is below the family's minimum;
+    /// [`Error::LimitExceeded`] above the sizes whose kernel answers every `(t, x)` within the
+    /// time budget ([`crate::limits::check_group_kernel_size`]: `so:7`, `su:4`, `u:3`), with
+    /// the same reason as the parser gives.
     pub fn new(group: impl Into<CompactGroup>, method: KernelMethod) -> Result<Self> {
         let group = group.into();
+        crate::limits::check_group_kernel_size(group)?;
         let manifold = group.manifold()?;
         let roots = RootSystem::new(group)?;
         let series = Arc::new(CharacterSeries::new(roots.clone()));
@@ -131,6 +190,65 @@ impl GroupHeatKernel {
             method,
             tolerance: DEFAULT_AUTO_TOLERANCE,
             series,
+            uniform: Arc::new(OnceLock::new()),
+        })
+    }
+
+    /// The uniform regime's bound (module docs), computed once per kernel: `c₁` and `d₁` from
+    /// the dominant weights with Casimir `≤ n + 1` (every group here has a non-trivial irrep
+    /// there: `c₁ = (n² − 1)/n`, `n − 1`, `n` for SU(n), SO(n), U(n)), the reference time
+    /// `T = 2(ln d₁² + 7)/c₁` (where the leading excess term is `e^{−7}`, so the series at `T`
+    /// needs few terms), and `Z(T)` from the character series at the identity, a sum of
+    /// positive terms, with its rigorous tail bound and rounding estimate added.
+    fn uniform_bound(&self) -> Option<UniformBound> {
+        *self.uniform.get_or_init(|| {
+            let rs = &self.roots;
+            let irreps = rs
+                .dominant_weights(self.n() as f64 + 1.0)
+                .ok()?
+                .into_iter()
+                .filter(|irrep| irrep.casimir() > 1e-9);
+            let lowest = irreps.min_by(|a, b| a.casimir().total_cmp(&b.casimir()))?;
+            let (casimir, dimension) = (lowest.casimir(), lowest.dimension());
+            let reference_time = 2.0 * (2.0 * dimension.ln() + 7.0) / casimir;
+            let identity = vec![0.0; rs.torus_dim()];
+            let trace = self.series.evaluate(&identity, reference_time, 1e-3).ok()?;
+            let excess = trace.value - 1.0 + trace.tail_bound + trace.rounding_bound;
+            let rho = rs.rho_norm_sq().sqrt();
+            (excess.is_finite() && excess > 0.0).then_some(UniformBound {
+                reference_time,
+                excess,
+                casimir,
+                gradient_factor: 2.0 * ((rho * rho + 1.0).sqrt() + rho),
+            })
+        })
+    }
+
+    /// Whether the kernel at `t` is the uniform (Haar) density to relative accuracy
+    /// `tolerance` everywhere, by the rigorous bound of the uniform regime (module docs):
+    /// then its total variation from Haar measure is below `tolerance/2`.
+    pub fn is_uniform(&self, t: f64, tolerance: f64) -> bool {
+        t >= 1.0
+            && self
+                .uniform_bound()
+                .is_some_and(|b| b.trace_excess(t) <= tolerance)
+    }
+
+    /// The uniform density `1/Vol G` with a zero gradient, if the [`UniformBound`] says it is
+    /// within the tolerance at `t` (value relative, gradient absolute).
+    fn uniform_evaluation(&self, t: f64) -> Option<TorusEvaluation> {
+        // A cheap test first: no bound can pass before the smallest Casimir has decayed.
+        if t < 1.0 {
+            return None;
+        }
+        let bound = self.uniform_bound()?;
+        let (value, gradient) = bound.errors(t);
+        (value <= self.tolerance && gradient <= self.tolerance).then(|| TorusEvaluation {
+            log_prob: -self.roots.volume().ln(),
+            gradient: vec![0.0; self.roots.torus_dim()],
+            terms: 1,
+            estimator: KernelMethod::Eigen,
+            error_estimate: value,
         })
     }
 
@@ -318,8 +436,37 @@ impl GroupHeatKernel {
         let rs = &self.roots;
         let h = &point.rounded;
         let tol = self.tolerance;
+        // log p ≈ −d²/2t beyond the f64 range (t ≈ 5e-324): no estimator has a value to
+        // return, and their nodes (contour radii ~t) would underflow on the way; said at once.
+        if t < 1e-280 {
+            if let Ok(y) = asymptotic::closest_representative(rs, h) {
+                let d = rs.norm_sq(&y).sqrt();
+                let exponent = 0.5 * d * (d / t);
+                if !exponent.is_finite() || exponent > 0.5 * f64::MAX {
+                    return Err(super::beyond_range(&self.group.to_string(), t, d, false));
+                }
+            }
+        }
+        // The uniform regime (module docs): the character expansion truncated to its constant
+        // term, for Eigen and Auto.
+        if matches!(self.method, KernelMethod::Eigen | KernelMethod::Auto) {
+            if let Some(e) = self.uniform_evaluation(t) {
+                return Ok(e);
+            }
+        }
         let mut e = match self.method {
             KernelMethod::Eigen => {
+                let cost = self.series.cost_estimate(h, t, tol);
+                if cost > auto::CHARACTER_COST_BUDGET {
+                    return Err(Error::Numerical {
+                        method: "character expansion",
+                        detail: format!(
+                            "at t = {t:e} the expansion needs ≈ {cost:.2e} cost units, beyond the \
+                             budget {:.0e} (small t: use the sum over paths or Auto)",
+                            auto::CHARACTER_COST_BUDGET
+                        ),
+                    });
+                }
                 let value = characters::characters(&self.series, h, t, tol)?;
                 // Like the sphere's Eigen estimator: refuse where f64 cancellation (far from
                 // the identity at small t) leaves less than 1e-8 relative accuracy.
@@ -355,11 +502,13 @@ impl HeatKernel for GroupHeatKernel {
     }
 
     fn log_prob(&self, x0: &[f64], x: &[f64], t: f64) -> Result<KernelEvaluation> {
-        self.evaluate(x0, x, t, None)
+        let e = self.evaluate(x0, x, t, None)?;
+        check_representable(self.manifold(), x0, x, t, e, None)
     }
 
     fn score(&self, x0: &[f64], x: &[f64], t: f64, score: &mut [f64]) -> Result<KernelEvaluation> {
         check_len("score", score.len(), self.manifold().ambient_dim())?;
-        self.evaluate(x0, x, t, Some(score))
+        let e = self.evaluate(x0, x, t, Some(score))?;
+        check_representable(self.manifold(), x0, x, t, e, Some(score))
     }
 }

@@ -101,6 +101,16 @@ use crate::lie::RootSystem;
 use num_complex::Complex64;
 use std::f64::consts::{PI, TAU};
 
+/// Most lattice candidates one path sum may search ([`RootSystem::lattice_candidates`]):
+/// `10⁵` is ≈ 2–5 ms on the 2-core machine (the cost model of [`super::auto`]).
+pub const LATTICE_CANDIDATE_BUDGET: f64 = 1e5;
+
+/// Most term evaluations (`#paths × contour nodes`) one path sum may
+/// take: `10⁵` is ≤ 14 ms at the measured 40–60 ns per real and 140 ns per complex term
+/// (the contour in `k` wall directions needs `8·16^{k−1}` nodes per path, so `k ≤ 3` fits
+/// with a few paths, `k ≥ 4` does not).
+pub const PATH_TERM_BUDGET: f64 = 1e5;
+
 /// Contour nodes per wall-normal coordinate (module docs: aliasing `≈ 0.5^M/M!`).
 pub const CONTOUR_NODES: usize = 16;
 /// Relative aliasing of the contour mean, `≈ 0.5^16/16! ≈ 7e-19` rounded up (module docs):
@@ -134,6 +144,26 @@ pub(super) fn van_vleck_log_derivative(a: f64) -> f64 {
         a / 12.0 + a * a2 / 720.0 + a * a2 * a2 / 30_240.0 + a * a2 * a2 * a2 / 1_209_600.0
     } else {
         1.0 / a - 0.5 / (0.5 * a).tan()
+    }
+}
+
+/// `a/b` by Smith's algorithm: the textbook formula forms `|b|²`, which underflows for
+/// `|b| ≲ 1e-154` (contour nodes at `t ≲ 1e-150` sit that close to the walls).
+fn divide(a: Complex64, b: Complex64) -> Complex64 {
+    if b.re.abs() >= b.im.abs() {
+        let ratio = b.im / b.re;
+        let denominator = b.re + b.im * ratio;
+        Complex64::new(
+            (a.re + a.im * ratio) / denominator,
+            (a.im - a.re * ratio) / denominator,
+        )
+    } else {
+        let ratio = b.re / b.im;
+        let denominator = b.re * ratio + b.im;
+        Complex64::new(
+            (a.re * ratio + a.im) / denominator,
+            (a.im * ratio - a.re) / denominator,
+        )
     }
 }
 
@@ -309,12 +339,15 @@ pub(super) fn truncation_exponent(tolerance: f64) -> f64 {
 /// Lattice points within the truncation radius (module docs), closest first.
 ///
 /// # Errors
-/// As [`RootSystem::lattice_points`] (e.g. more than `1e7` candidates for very large `t`).
+/// [`Error::Numerical`] if the lattice search would visit more than `budget` candidates
+/// ([`RootSystem::lattice_candidates`]: large `t`, or high rank at moderate `t`), naming the
+/// estimate and the budget.
 pub(super) fn kept_paths(
     rs: &RootSystem,
     point: &TorusPoint,
     t: f64,
     tolerance: f64,
+    budget: f64,
 ) -> Result<Paths> {
     let h = &point.rounded;
     let norm = rs.norm_sq(h).sqrt();
@@ -333,7 +366,10 @@ pub(super) fn kept_paths(
                             .sum::<f64>();
                 let u = a - TAU * (a / TAU).round();
                 let norm_alpha = rs.norm_sq(alpha).sqrt();
-                let floor = (t / (64.0 * norm_alpha * (radius + t.sqrt()))).min(0.5);
+                // (Floored at the smallest normal f64: at t ≈ 5e-324 the quotient underflows,
+                // and a root exactly on its wall would give ln(·/0) = ∞.)
+                let floor =
+                    (t / (64.0 * norm_alpha * (radius + t.sqrt()))).clamp(f64::MIN_POSITIVE, 0.5);
                 let sine = (0.5 * u).sin().abs().max(floor);
                 (0.5 * norm_alpha * radius / sine).max(1.0).ln()
             })
@@ -342,7 +378,22 @@ pub(super) fn kept_paths(
     let base = truncation_exponent(tolerance);
     let first = norm + (2.0 * t * base).sqrt();
     let l = base + amplification(first);
-    let lattice = rs.lattice_points(h, norm + (2.0 * t * l).sqrt())?;
+    // (The relative slack keeps γ = 0 itself inside when t is so small that the Gaussian
+    // margin vanishes: the search's partial sums round.)
+    let radius = norm * (1.0 + 1e-12) + (2.0 * t * l).sqrt();
+    let candidates = rs.lattice_candidates(radius);
+    if candidates.is_nan() || candidates > budget {
+        return Err(Error::Numerical {
+            method: "sum over paths",
+            detail: format!(
+                "at t = {t:e} the paths within the truncation radius {radius:.3e} of H would \
+                 take a lattice search over ≈ {candidates:.2e} candidates in rank {}, beyond \
+                 the budget {budget:.0e} (the character expansion is the method for large t)",
+                rs.rank()
+            ),
+        });
+    }
+    let lattice = rs.lattice_points_unchecked(h, radius)?;
     // Total integer shifts z = s + k, so that Y = θ + 2πz − μ.
     let integer: Vec<Vec<i64>> = lattice
         .iter()
@@ -354,12 +405,21 @@ pub(super) fn kept_paths(
         })
         .collect();
     let theta = &point.angles;
-    let Some(k0) = integer.first().cloned() else {
+    let Some(first_found) = integer.first().cloned() else {
         return Err(Error::Numerical {
             method: "sum over paths",
             detail: format!("no lattice path found near H = {h:?}"),
         });
     };
+    // The closest path by the exact (double-double) gaps: the search sorts by f64 norms, which
+    // can order nearly tied paths (cut locus) the other way; a negative gap would then blow up
+    // as e^{−gap/2t} at small t.
+    let k0 = integer
+        .iter()
+        .map(|k| (exponent_gap(theta, k, &first_found), k))
+        .min_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, k)| k.clone())
+        .unwrap_or(first_found);
     // d² = |θ + 2πz₀ − μ|² = |θ + 2πz₀|² − nμ² (SU(n): Σ(θ + 2πz₀) = nμ since Σk₀ = 0).
     let mut min_sq = (0.0, 0.0);
     for (tj, &kj) in theta.iter().zip(&k0) {
@@ -375,8 +435,14 @@ pub(super) fn kept_paths(
         lattice: Vec::new(),
         omitted_term_bound: (-base).exp(),
     };
-    for k in integer {
-        let gap = exponent_gap(theta, &k, &k0);
+    let mut order: Vec<(f64, Vec<i64>)> = integer
+        .into_iter()
+        .map(|k| (exponent_gap(theta, &k, &k0), k))
+        .collect();
+    order.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
+    for (gap, k) in order {
+        // (Rounding of the double-double gap can leave a tied path a few ulps below 0.)
+        let gap = gap.max(0.0);
         if gap <= 2.0 * t * l {
             let y = theta
                 .iter()
@@ -407,6 +473,9 @@ struct ScaledSum {
     value: f64,
     gradient: Vec<f64>,
     terms: usize,
+    /// The sums above are `e^{−log_scale}` times the true ones (a common scale that keeps
+    /// products of singular Van Vleck factors, `~(|Y|/t)^k` at tiny `t`, in range).
+    log_scale: f64,
     /// `Σ_γ|T|` (direct), or its average over the contour nodes.
     magnitude: f64,
     /// `Σ_γ|T|·‖∇log T‖_∞` (direct), or its average over the contour nodes.
@@ -458,8 +527,9 @@ pub(super) fn prepare(
     point: &TorusPoint,
     t: f64,
     tolerance: f64,
+    budget: f64,
 ) -> Result<PreparedPaths> {
-    let paths = kept_paths(rs, point, t, tolerance)?;
+    let paths = kept_paths(rs, point, t, tolerance, budget)?;
     let windings = windings(rs, point, &paths);
     let frame = wall_frame(rs, &paths, t, &windings);
     Ok(PreparedPaths {
@@ -515,7 +585,7 @@ pub(super) fn evaluate_prepared(
 /// # Errors
 /// As [`kept_paths`].
 pub(super) fn other_paths(rs: &RootSystem, point: &TorusPoint, t: f64) -> Result<f64> {
-    let paths = kept_paths(rs, point, t, 1e-16)?;
+    let paths = kept_paths(rs, point, t, 1e-16, LATTICE_CANDIDATE_BUDGET)?;
     let w = windings(rs, point, &paths);
     let roots = rs.positive_roots();
     let sines: Vec<f64> = w.offsets.iter().map(|u| (0.5 * u).sin().abs()).collect();
@@ -528,7 +598,7 @@ pub(super) fn other_paths(rs: &RootSystem, point: &TorusPoint, t: f64) -> Result
                 van_vleck(u).abs()
             } else {
                 let a = (u + TAU * n as f64).abs();
-                let floor = rs.norm_sq(alpha) * t / (2.0 * a);
+                let floor = (rs.norm_sq(alpha) * t / (2.0 * a)).max(f64::MIN_POSITIVE);
                 0.5 * a / sines[j].max(floor)
             };
             log_amplitude += factor.ln();
@@ -551,7 +621,24 @@ pub(super) fn path_sum(
     t: f64,
     tolerance: f64,
 ) -> Result<TorusEvaluation> {
-    let prepared = prepare(rs, point, t, tolerance)?;
+    let prepared = prepare(rs, point, t, tolerance, LATTICE_CANDIDATE_BUDGET)?;
+    let cost = prepared.cost() as f64;
+    if cost > PATH_TERM_BUDGET {
+        return Err(Error::Numerical {
+            method: "sum over paths",
+            detail: format!(
+                "at t = {t:e}, H = {:?} the sum needs {cost:.2e} term evaluations ({} paths{}), \
+                 beyond the budget {PATH_TERM_BUDGET:.0e}",
+                point.rounded,
+                prepared.paths.points.len(),
+                prepared.frame.as_ref().map_or(String::new(), |f| format!(
+                    " × {} contour nodes around {} walls",
+                    prepared.cost() / prepared.paths.points.len().max(1),
+                    f.duals.len()
+                )),
+            ),
+        });
+    }
     Ok(evaluate_prepared(rs, &prepared, t)?.0)
 }
 
@@ -574,7 +661,7 @@ fn finish(
     let gradient: Vec<f64> = sum.gradient.iter().map(|g| g / sum.value).collect();
     let dim = rs.group_dim() as f64;
     let log_prob = -0.5 * dim * (2.0 * PI * t).ln() + 0.5 * rs.rho_norm_sq() * t - 0.5 * min_sq / t
-        + sum.value.ln();
+        + (sum.value.ln() + sum.log_scale);
     Ok(TorusEvaluation {
         log_prob,
         gradient,
@@ -662,20 +749,42 @@ fn direct_sum(rs: &RootSystem, paths: &Paths, t: f64, w: &Windings) -> ScaledSum
             (s, c / s)
         })
         .collect();
+    // Singular factors (a/2)/sin(u/2) are ~1/t at tiny t and their products overflow: each
+    // path's exponent carries the logs of their magnitudes, relative to the largest path's.
+    let log_singular = |p: usize| -> f64 {
+        roots
+            .iter()
+            .enumerate()
+            .filter(|&(j, _)| w.windings[p * roots.len() + j] != 0)
+            .map(|(j, _)| {
+                let a = w.offsets[j] + TAU * w.windings[p * roots.len() + j] as f64;
+                (0.5 * a.abs()).ln() - trig[j].0.abs().ln()
+            })
+            .sum()
+    };
+    let exponents: Vec<f64> = (0..paths.points.len())
+        .map(|p| -0.5 * paths.gaps[p] / t + log_singular(p))
+        .collect();
+    let log_scale = exponents
+        .iter()
+        .fold(f64::NEG_INFINITY, |m, &e| m.max(e))
+        .max(-700.0);
     let mut value = 0.0;
     let mut magnitude = 0.0;
     let mut gradient_magnitude = 0.0;
     let mut gradient = vec![0.0; r];
     let mut grad = vec![0.0; r];
-    for (p, (y, &gap)) in paths.points.iter().zip(&paths.gaps).enumerate() {
-        let mut weight = (-0.5 * gap / t).exp();
+    for (p, y) in paths.points.iter().enumerate() {
+        let mut weight = (exponents[p] - log_scale).exp();
         for (g, yk) in grad.iter_mut().zip(y) {
             *g = -yk / t;
         }
         for (j, alpha) in roots.iter().enumerate() {
             let n = w.windings[p * roots.len() + j];
             let (phi, psi) = factors(w.offsets[j], n, trig[j].0, trig[j].1);
-            weight *= phi;
+            // Singular factors only contribute their sign here (their magnitude is in the
+            // exponent).
+            weight *= if n == 0 { phi } else { phi.signum() };
             for (g, ak) in grad.iter_mut().zip(alpha) {
                 *g += psi * ak;
             }
@@ -691,6 +800,7 @@ fn direct_sum(rs: &RootSystem, paths: &Paths, t: f64, w: &Windings) -> ScaledSum
         value,
         gradient,
         terms: paths.points.len(),
+        log_scale,
         magnitude,
         gradient_magnitude,
     }
@@ -876,6 +986,41 @@ fn contour_sum(
     let mut node_gradient = vec![zero; dim];
     // Per root at the node: (u(w), sin(u/2), cot(u/2), φ(u), ψ(u)).
     let mut root_data = vec![(zero, zero, zero, zero, zero); nr];
+    // Singular factors (a/2)/sin(u/2) are ~1/r on the contour (r ~ t/|Y|), so their products
+    // overflow at tiny t: each is divided by A/(2R) (A = |u_α + 2πn|, R = |u_α| + the contour's
+    // reach in u_α, so that the quotient is O(1)), and the logs of these divisors go into the
+    // path's exponent, taken relative to the largest path's (`log_scale`).
+    let reach: Vec<f64> = (0..nr)
+        .map(|j| {
+            let r: f64 = alpha_b[j]
+                .iter()
+                .zip(&frame.radii)
+                .map(|(c, ri)| c.abs() * ri)
+                .sum();
+            (wind.offsets[j].abs() + r).max(1e-300)
+        })
+        .collect();
+    let divisors: Vec<Vec<f64>> = (0..paths.points.len())
+        .map(|p| {
+            (0..nr)
+                .map(|j| {
+                    let n = wind.windings[p * nr + j];
+                    if n == 0 {
+                        1.0
+                    } else {
+                        (wind.offsets[j] + TAU * n as f64).abs() / (2.0 * reach[j])
+                    }
+                })
+                .collect()
+        })
+        .collect();
+    let exponents: Vec<f64> = (0..paths.points.len())
+        .map(|p| -0.5 * paths.gaps[p] / t + divisors[p].iter().map(|d| d.ln()).sum::<f64>())
+        .collect();
+    let log_scale = exponents
+        .iter()
+        .fold(f64::NEG_INFINITY, |m, &e| m.max(e))
+        .max(-700.0);
     let mut index = vec![0usize; k];
     let half = m / 2;
     let count = half * m.pow(k as u32 - 1);
@@ -900,7 +1045,7 @@ fn contour_sum(
             *data = (
                 u,
                 sin,
-                half_u.cos() / sin,
+                divide(half_u.cos(), sin),
                 van_vleck_complex(u),
                 van_vleck_log_derivative_complex(u),
             );
@@ -908,13 +1053,14 @@ fn contour_sum(
         let mut node_value = zero;
         node_gradient.iter_mut().for_each(|g| *g = zero);
         for (p, y) in paths.points.iter().enumerate() {
-            // −(Y·Y − d²)/2t with Y complex (bilinear form).
-            let mut quad = Complex64::new(paths.gaps[p], 0.0);
+            // −(Y·Y − d²)/2t with Y complex (bilinear form): the real gap is in the exponent,
+            // the node's shift added here.
+            let mut quad = Complex64::new(0.0, 0.0);
             for ((yk, sk), g) in y.iter().zip(&shift).zip(grad.iter_mut()) {
                 quad += sk * (2.0 * yk) + sk * sk;
                 *g = -(sk + yk) / t;
             }
-            let mut term = (-quad / (2.0 * t)).exp();
+            let mut term = (-quad / (2.0 * t) + (exponents[p] - log_scale)).exp();
             for (j, alpha) in roots.iter().enumerate() {
                 let n = wind.windings[p * nr + j];
                 let (u, sin, cot, phi0, psi0) = root_data[j];
@@ -923,7 +1069,10 @@ fn contour_sum(
                 } else {
                     let a = u + TAU * n as f64;
                     let sign = if n % 2 == 0 { 1.0 } else { -1.0 };
-                    (a * 0.5 / (sin * sign), a.inv() - cot * 0.5)
+                    (
+                        divide(a * 0.5, sin * (sign * divisors[p][j])),
+                        a.inv() - cot * 0.5,
+                    )
                 };
                 term *= phi;
                 for (g, ak) in grad.iter_mut().zip(alpha) {
@@ -956,6 +1105,7 @@ fn contour_sum(
         value: value * norm,
         gradient: gradient.iter().map(|g| g * norm).collect(),
         terms: paths.points.len() * count,
+        log_scale,
         magnitude: magnitude * norm,
         gradient_magnitude: gradient_magnitude * norm,
     }
