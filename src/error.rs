@@ -76,6 +76,16 @@ pub enum Error {
         /// Why the bound exists (memory or time).
         reason: &'static str,
     },
+    /// The exact value exists but lies beyond the f64 range, so no finite `f64` is right:
+    /// e.g. `log p ≈ −d²/2t < −f64::MAX` for a heat kernel at `t = 1e-310`, `d = 1`.
+    /// Distinct from [`Error::Numerical`] so that callers combining values (a mixture's
+    /// log-sum-exp) can treat the term as `−∞` where that is exact.
+    OutOfRange {
+        /// The quantity and its estimated size, e.g. `log p (≈ −d²/2t = -5.000e309)`.
+        what: String,
+        /// Where: manifold, time, distance, and how to get finite values.
+        detail: String,
+    },
     /// A numerical method failed (no convergence, step-size underflow, too many steps).
     Numerical {
         /// The method that failed.
@@ -120,6 +130,9 @@ impl fmt::Display for Error {
                 write!(f, "checkpoint {path} is unusable: {message}")
             }
             Error::Numerical { method, detail } => write!(f, "{method} failed: {detail}"),
+            Error::OutOfRange { what, detail } => {
+                write!(f, "{what} is beyond the f64 range {detail}")
+            }
             Error::LimitExceeded {
                 name,
                 value,

@@ -58,7 +58,7 @@ pub use product::ProductHeatKernel;
 pub use sphere::SphereHeatKernel;
 pub use torus::TorusHeatKernel;
 
-use crate::error::{check_len, check_time, Error, Result};
+use crate::error::{check_len, check_time, Error, Num, Result};
 use crate::manifold::{Manifold, MEMBERSHIP_TOLERANCE};
 use rayon::prelude::*;
 
@@ -192,8 +192,9 @@ pub trait HeatKernel: Send + Sync {
     /// [`Error::InvalidArgument`] for `t ≤ 0` or NaN, [`Error::DimensionMismatch`] /
     /// [`Error::NonFinite`] / [`Error::NotOnManifold`] for bad points, [`Error::Numerical`]
     /// when an explicitly chosen estimator cannot deliver any accuracy at this `(t, x)`, when
-    /// `Auto` has no estimator within the crate's accuracy bar there, or when the value itself
-    /// is beyond the f64 range (`log p ≈ −d²/2t < −f64::MAX`, e.g. `t = 1e-310`, `d = 1`).
+    /// `Auto` has no estimator within the crate's accuracy bar there; [`Error::OutOfRange`] when
+    /// the value itself is beyond the f64 range (`log p ≈ −d²/2t < −f64::MAX`, e.g.
+    /// `t = 1e-310`, `d = 1`).
     fn log_prob(&self, x0: &[f64], x: &[f64], t: f64) -> Result<KernelEvaluation>;
 
     /// The score `∇_x log p_t(x₀, x)` (Riemannian gradient, ambient coordinates) written into
@@ -343,10 +344,10 @@ pub(crate) fn check_inputs(manifold: &dyn Manifold, x0: &[f64], x: &[f64], t: f6
 /// `d/t` (`d = d(x₀, x)`): for `t = 1e-310`, `d = 1`, `log p ≈ −5e309` lies below `−f64::MAX`,
 /// and the score overflows already where `d/t > 1.8e308`. Every estimator computes these
 /// leading terms as `±∞` there; no finite f64 is right, so the entry points return
-/// [`Error::Numerical`] naming the quantity, `t` and `d` instead (never `±∞` or NaN).
+/// [`Error::OutOfRange`] naming the quantity, `t` and `d` instead (never `±∞` or NaN).
 ///
 /// # Errors
-/// [`Error::Numerical`] as above.
+/// [`Error::OutOfRange`] as above.
 pub(crate) fn check_representable(
     manifold: &dyn Manifold,
     x0: &[f64],
@@ -376,11 +377,13 @@ pub(crate) fn beyond_range(place: &str, t: f64, d: f64, score_only: bool) -> Err
     } else {
         format!("log p (≈ −d²/2t = {:.3e})", -0.5 * d * (d / t))
     };
-    Error::Numerical {
-        method: "heat kernel",
+    Error::OutOfRange {
+        what: format!("heat kernel {what}"),
         detail: format!(
-            "{what} is beyond the f64 range on {place} at t = {t:e}, d(x0, x) = {d:e}: no \
-             finite f64 value exists (larger t, or x closer to x0, give finite values)"
+            "on {place} at t = {}, d(x0, x) = {}: no finite f64 value exists (larger t, or x \
+             closer to x0, give finite values)",
+            Num(t),
+            Num(d)
         ),
     }
 }
