@@ -22,8 +22,14 @@
 //!   to the kernel's own accuracy divided by `η` (`≈ 10⁻¹¹` relative for exact
 //!   estimators); if an `Auto` kernel switches estimator inside `[t e^{−2η}, t e^{2η}]`
 //!   the jump between the two estimators is amplified by `1/η` too.
+//!
+//!   At small `t` away from the data both terms are `≈ d²/t²` while their difference is
+//!   `≈ −dim/t`, so the heat-equation form cancels (and overflows to NaN once `d/t` passes
+//!   `10¹⁵⁴`). There the divergence uses `div s = Σ_i w_i Δℓ_i + Σ_i w_i |∇ℓ_i − s|²`
+//!   (differentiate `s = Σ w_i ∇ℓ_i`, with `∇w_i = w_i(∇ℓ_i − s)`), each `Δℓ_i` by central
+//!   differences of the component's score (`≈ 10⁻⁸` relative): no term cancels.
 
-use crate::error::{check_len, check_time, Error, Result};
+use crate::error::{check_len, check_time, Error, Num, Result};
 use crate::heat_kernel::HeatKernel;
 use crate::manifold::{check_batch, Manifold, MEMBERSHIP_TOLERANCE};
 use crate::score::{check_batch_shapes, time, ScoreField};
@@ -34,6 +40,18 @@ const CHUNK_ROWS: usize = 64;
 
 /// Step in `u = ln t` of the finite difference for `∂_t log p` (see the module docs).
 const LOG_TIME_STEP: f64 = 2e-3;
+
+/// The heat-equation divergence is used while `t·Σ w_i |∇ℓ_i|² / dim` (how much larger the two
+/// cancelling terms are than the result) is at most this; its relative error is then
+/// `≲ 10⁻¹¹ · 10³ = 10⁻⁸`, the spatial route's accuracy.
+const HEAT_EQUATION_MAX_RATIO: f64 = 1e3;
+
+/// Components lighter than this are left out of the spatial divergence (their share is at most
+/// this fraction of their own `Δℓ_i + |∇ℓ_i − s|²`).
+const MIN_SPATIAL_WEIGHT: f64 = 1e-18;
+
+/// Geodesic step of the spatial central differences (as the `ScoreField` default).
+const SPATIAL_STEP: f64 = 1e-4;
 
 /// `p_t(x) = (1/N) Σ_i p_t(x_i, x)`: a data set of `N` points noised by a heat kernel.
 pub struct HeatKernelMixture {
@@ -96,14 +114,36 @@ impl HeatKernelMixture {
 
     /// `log p_t(x) = LSE_i log p_t(x_i, x) − ln N`.
     ///
+    /// A component whose own value is beyond the f64 range ([`Error::OutOfRange`], e.g. a
+    /// far centre at `t = 1e-310`) is the exact `−∞` term of the log-sum-exp.
+    ///
     /// # Errors
-    /// As [`HeatKernel::log_prob`] (bad `x`, `t ≤ 0`, estimator failure).
+    /// As [`HeatKernel::log_prob`] (bad `x`, `t ≤ 0`, estimator failure);
+    /// [`Error::OutOfRange`] if every component is beyond the f64 range.
     pub fn log_prob(&self, x: &[f64], t: f64) -> Result<f64> {
         let mut logs = Vec::with_capacity(self.count);
         for i in 0..self.count {
-            logs.push(self.kernel.log_prob(self.center(i), x, t)?.log_prob);
+            logs.push(match self.kernel.log_prob(self.center(i), x, t) {
+                Ok(e) => e.log_prob,
+                Err(Error::OutOfRange { .. }) => f64::NEG_INFINITY,
+                Err(e) => return Err(e),
+            });
         }
-        Ok(log_sum_exp(&logs) - (self.count as f64).ln())
+        let lse = log_sum_exp(&logs);
+        if lse == f64::NEG_INFINITY {
+            return Err(self.beyond_range(x, t));
+        }
+        Ok(lse - (self.count as f64).ln())
+    }
+
+    /// The error for a mixture whose every component is beyond the f64 range at `(x, t)`.
+    fn beyond_range(&self, x: &[f64], t: f64) -> Error {
+        let m = self.kernel.manifold();
+        let nearest = (0..self.count)
+            .map(|i| m.distance(self.center(i), x))
+            .fold(f64::INFINITY, f64::min);
+        let place = format!("{} (nearest of {} mixture points)", m.spec(), self.count);
+        crate::heat_kernel::beyond_range(&place, t, nearest, false)
     }
 
     /// Batched [`HeatKernelMixture::log_prob`] over the rows of `x` into `out`, with `t` one
@@ -137,43 +177,208 @@ impl HeatKernelMixture {
             })
     }
 
+    /// Every component's `ℓ_i = log p_t(x_i, x)`, score `∇ℓ_i` and softmax weight
+    /// `w_i = e^{ℓ_i − LSE}`. A component beyond the f64 range gets `ℓ_i = −∞`, `w_i = 0` and a
+    /// zero score; one whose log p is finite but whose score overflows is an error only if its
+    /// weight is not zero in f64 (otherwise it contributes exactly nothing).
+    fn components(&self, x: &[f64], t: f64) -> Result<Components> {
+        let n = self.kernel.manifold().ambient_dim();
+        let mut scores = vec![0.0; self.count * n];
+        let mut logs = Vec::with_capacity(self.count);
+        let mut overflowing = Vec::new();
+        for (i, s) in scores.chunks_exact_mut(n).enumerate() {
+            match self.kernel.score(self.center(i), x, t, s) {
+                Ok(e) => logs.push(e.log_prob),
+                Err(error @ Error::OutOfRange { .. }) => {
+                    s.iter_mut().for_each(|v| *v = 0.0);
+                    match self.kernel.log_prob(self.center(i), x, t) {
+                        Ok(e) => {
+                            logs.push(e.log_prob);
+                            overflowing.push((i, error));
+                        }
+                        Err(Error::OutOfRange { .. }) => logs.push(f64::NEG_INFINITY),
+                        Err(e) => return Err(e),
+                    }
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        let lse = log_sum_exp(&logs);
+        if lse == f64::NEG_INFINITY {
+            return Err(self.beyond_range(x, t));
+        }
+        let weights: Vec<f64> = logs.iter().map(|l| (l - lse).exp()).collect();
+        if let Some((_, error)) = overflowing.into_iter().find(|(i, _)| weights[*i] > 0.0) {
+            return Err(error);
+        }
+        Ok(Components {
+            scores,
+            weights,
+            lse,
+        })
+    }
+
     /// The score `s(x) = Σ_i w_i ∇ log p_t(x_i, x)` into `out`; returns `log p_t(x)`.
     ///
     /// # Errors
-    /// As [`HeatKernelMixture::log_prob`]; [`Error::DimensionMismatch`] if `out` has the wrong length.
+    /// As [`HeatKernelMixture::log_prob`] ([`Error::OutOfRange`] also when the score of a
+    /// component that carries weight overflows); [`Error::DimensionMismatch`] if `out` has the
+    /// wrong length.
     pub fn score(&self, x: &[f64], t: f64, out: &mut [f64]) -> Result<f64> {
         let n = self.kernel.manifold().ambient_dim();
         check_len("score output", out.len(), n)?;
-        let mut scores = vec![0.0; self.count * n];
-        let mut logs = Vec::with_capacity(self.count);
-        for (i, s) in scores.chunks_exact_mut(n).enumerate() {
-            logs.push(self.kernel.score(self.center(i), x, t, s)?.log_prob);
+        let c = self.components(x, t)?;
+        c.weighted_score(n, out);
+        if out.iter().any(|v| !v.is_finite()) {
+            return Err(Error::OutOfRange {
+                what: "the mixture score".into(),
+                detail: format!(
+                    "at t = {}: its components of size ≈ d/t overflow when combined (larger t \
+                     gives finite values)",
+                    Num(t)
+                ),
+            });
         }
-        let lse = log_sum_exp(&logs);
-        out.iter_mut().for_each(|o| *o = 0.0);
-        for (l, s) in logs.iter().zip(scores.chunks_exact(n)) {
-            let w = (l - lse).exp();
-            for (o, v) in out.iter_mut().zip(s) {
-                *o += w * v;
-            }
-        }
-        Ok(lse - (self.count as f64).ln())
+        Ok(c.lse - (self.count as f64).ln())
     }
 
-    /// `div s(x) = 2 ∂_t log p_t(x) − |s(x)|²` (heat equation; see the module docs for accuracy).
+    /// `div s(x) = Δ log p_t(x)`, by one of two exact identities (module docs):
+    ///
+    /// - the heat equation, `2 ∂_t log p_t(x) − |s(x)|²` (`4N` kernel evaluations), where the
+    ///   difference does not cancel: `t·Σ w_i |∇ℓ_i|² / dim ≤ 10³` (the Gaussian ratio
+    ///   `d²/(t·dim)`), keeping its `≈ 10⁻¹¹·(1 + ratio)` relative error below `10⁻⁸`, and `t`
+    ///   is a normal f64 (so that `t·e^{±η}` are distinct);
+    /// - otherwise (small `t` away from the data, where both terms are `≈ d²/t²` and their
+    ///   difference `≈ −dim/t`), `Σ_i w_i Δℓ_i + Σ_i w_i |∇ℓ_i − s|²` with each component's
+    ///   `Δℓ_i` by central differences of its score along geodesics (as
+    ///   [`ScoreField::divergence_batch`]'s default, `h = 10⁻⁴`; `2·dim` scores per component
+    ///   of weight `≥ 10⁻¹⁸`, the lighter ones dropped with their `≤ 10⁻¹⁸` share). No term
+    ///   cancels, so it stays finite wherever `dim/t` is.
     ///
     /// # Errors
-    /// As [`HeatKernelMixture::score`].
+    /// As [`HeatKernelMixture::score`]; [`Error::OutOfRange`] where `div s ≈ −dim/t` itself
+    /// overflows.
     pub fn divergence(&self, x: &[f64], t: f64) -> Result<f64> {
         check_time(t)?;
         let m = self.kernel.manifold();
-        let mut s = vec![0.0; m.ambient_dim()];
-        self.score(x, t, &mut s)?;
+        let n = m.ambient_dim();
+        let c = self.components(x, t)?;
+        let mut s = vec![0.0; n];
+        c.weighted_score(n, &mut s);
+        let spread: f64 = c
+            .weights
+            .iter()
+            .zip(c.scores.chunks_exact(n))
+            .filter(|(w, _)| **w > 0.0)
+            .map(|(w, si)| w * m.norm_squared(x, si))
+            .sum();
+        let ratio = t * spread / m.dim() as f64;
+        // (Below the normal range, t·e^{±η} would round to t itself: the spatial route.)
+        if ratio.is_finite() && ratio <= HEAT_EQUATION_MAX_RATIO && t >= f64::MIN_POSITIVE {
+            let div = self.heat_equation_divergence(x, t, m.norm_squared(x, &s))?;
+            if div.is_finite() {
+                return Ok(div);
+            }
+        }
+        let div = self.spatial_divergence(x, t, &c, &s)?;
+        if !div.is_finite() {
+            return Err(Error::OutOfRange {
+                what: format!(
+                    "the mixture divergence (≈ −dim/t = {:.3e})",
+                    -(m.dim() as f64) / t
+                ),
+                detail: format!("at t = {}: no finite f64 value exists", Num(t)),
+            });
+        }
+        Ok(div)
+    }
+
+    /// `2 ∂_t log p_t(x) − |s|²`, with `score_norm_squared = |s|²` (module docs).
+    fn heat_equation_divergence(&self, x: &[f64], t: f64, score_norm_squared: f64) -> Result<f64> {
         let eta = LOG_TIME_STEP;
         let f = |k: f64| self.log_prob(x, t * (k * eta).exp());
-        // f'(u) ≈ [f(u−2η) − 8 f(u−η) + 8 f(u+η) − f(u+2η)] / (12 η), and ∂_t = (1/t) ∂_u.
-        let du = (f(-2.0)? - 8.0 * f(-1.0)? + 8.0 * f(1.0)? - f(2.0)?) / (12.0 * eta);
-        Ok(2.0 * du / t - m.norm_squared(x, &s))
+        // f'(u) ≈ [f(u−2η) − 8 f(u−η) + 8 f(u+η) − f(u+2η)] / (12 η), and ∂_t = (1/t) ∂_u;
+        // where t·e^{2η} overflows (t near f64::MAX) the fourth-order backward difference
+        // [25 f(u) − 48 f(u−η) + 36 f(u−2η) − 16 f(u−3η) + 3 f(u−4η)] / (12 η).
+        let du = if (t * (2.0 * eta).exp()).is_finite() {
+            (f(-2.0)? - 8.0 * f(-1.0)? + 8.0 * f(1.0)? - f(2.0)?) / (12.0 * eta)
+        } else {
+            (25.0 * f(0.0)? - 48.0 * f(-1.0)? + 36.0 * f(-2.0)? - 16.0 * f(-3.0)? + 3.0 * f(-4.0)?)
+                / (12.0 * eta)
+        };
+        Ok(2.0 * du / t - score_norm_squared)
+    }
+
+    /// `Σ_i w_i Δℓ_i + Σ_i w_i |∇ℓ_i − s|²` over the components of weight at least
+    /// [`MIN_SPATIAL_WEIGHT`], with `s` the mixture score (module docs).
+    fn spatial_divergence(&self, x: &[f64], t: f64, c: &Components, s: &[f64]) -> Result<f64> {
+        let m = self.kernel.manifold();
+        let n = m.ambient_dim();
+        let mut div = 0.0;
+        let mut deviation = vec![0.0; n];
+        for (i, (w, si)) in c.weights.iter().zip(c.scores.chunks_exact(n)).enumerate() {
+            if *w < MIN_SPATIAL_WEIGHT {
+                continue;
+            }
+            for ((d, a), b) in deviation.iter_mut().zip(si).zip(s) {
+                *d = a - b;
+            }
+            let laplacian = self.component_laplacian(i, x, t)?;
+            div += w * (laplacian + m.norm_squared(x, &deviation));
+        }
+        Ok(div)
+    }
+
+    /// `Δℓ_i(x)`, the Laplacian of component `i`'s log-density, by central differences of its
+    /// score along geodesics through an orthonormal tangent basis (`h = 10⁻⁴`): the ambient
+    /// derivative's tangential part is the covariant one on an embedded submanifold.
+    fn component_laplacian(&self, i: usize, x: &[f64], t: f64) -> Result<f64> {
+        let m = self.kernel.manifold();
+        let (d, n) = (m.dim(), m.ambient_dim());
+        let h = SPATIAL_STEP;
+        let mut basis = vec![0.0; d * n];
+        m.tangent_basis(x, &mut basis);
+        let (mut step, mut y) = (vec![0.0; n], vec![0.0; n]);
+        let (mut plus, mut minus, mut diff) = (vec![0.0; n], vec![0.0; n], vec![0.0; n]);
+        let mut laplacian = 0.0;
+        for e in basis.chunks_exact(n) {
+            for (sign, out) in [(1.0, &mut plus), (-1.0, &mut minus)] {
+                for (s, v) in step.iter_mut().zip(e) {
+                    *s = sign * h * v;
+                }
+                m.exp(x, &step, &mut y);
+                self.kernel.score(self.center(i), &y, t, out)?;
+            }
+            for ((o, p), q) in diff.iter_mut().zip(&plus).zip(&minus) {
+                *o = (p - q) / (2.0 * h);
+            }
+            laplacian += m.inner(x, e, &diff);
+        }
+        Ok(laplacian)
+    }
+}
+
+/// Per-component values of a mixture at one `(x, t)` (see `HeatKernelMixture::components`).
+struct Components {
+    /// Row `i`: `∇ℓ_i` (zero for a component of weight 0 beyond the f64 range).
+    scores: Vec<f64>,
+    /// `w_i = e^{ℓ_i − LSE}`.
+    weights: Vec<f64>,
+    /// `LSE_i ℓ_i` (finite).
+    lse: f64,
+}
+
+impl Components {
+    /// `out = Σ_i w_i ∇ℓ_i` over the components of non-zero weight.
+    fn weighted_score(&self, n: usize, out: &mut [f64]) {
+        out.iter_mut().for_each(|o| *o = 0.0);
+        for (w, s) in self.weights.iter().zip(self.scores.chunks_exact(n)) {
+            if *w > 0.0 {
+                for (o, v) in out.iter_mut().zip(s) {
+                    *o += w * v;
+                }
+            }
+        }
     }
 }
 
@@ -315,6 +520,61 @@ mod tests {
         let t = 0.01;
         let div = mix.divergence(&[0.5, 1.0], t).unwrap();
         assert!((div + 2.0 / t).abs() < 1e-6 * 2.0 / t, "{div}");
+    }
+
+    /// Both divergence routes at points where both are accurate (ratio `d²/(t·dim)` at most
+    /// `π²/0.6 ≈ 16` on S², `2π²/0.1 ≈ 200` on T²: heat-equation error ≲ 10⁻¹¹·201, spatial
+    /// ≈ 10⁻⁸): they agree to 10⁻⁷ relative.
+    #[test]
+    fn spatial_and_heat_equation_divergences_agree() {
+        for (mix, t, seed) in [(sphere_mixture(), 0.3, 6), (torus_mixture(), 0.05, 7)] {
+            let m = mix.manifold();
+            let n = m.ambient_dim();
+            let mut rng = rng_from_seed(seed);
+            let mut x = vec![0.0; n];
+            for _ in 0..8 {
+                m.sample_uniform(&mut rng, &mut x);
+                let c = mix.components(&x, t).unwrap();
+                let mut s = vec![0.0; n];
+                c.weighted_score(n, &mut s);
+                let heat = mix
+                    .heat_equation_divergence(&x, t, m.norm_squared(&x, &s))
+                    .unwrap();
+                let spatial = mix.spatial_divergence(&x, t, &c, &s).unwrap();
+                assert!(
+                    (heat - spatial).abs() < 1e-7 * (1.0 + heat.abs()),
+                    "heat-equation {heat} vs spatial {spatial} at t = {t}"
+                );
+            }
+        }
+    }
+
+    /// At `t = 10⁻²⁰⁰` the flat-torus kernel is one Gaussian to f64 (the next wrap is
+    /// `e^{−4π²/2t}` smaller), so `div s = −dim/t` exactly; the heat-equation form would give
+    /// `∞ − ∞ = NaN` (both terms `≈ d²/t² = 10⁴⁰⁰`). Far centres are exact `−∞` terms of the
+    /// log-sum-exp, not errors.
+    #[test]
+    fn tiny_time_divergence_and_far_components() {
+        let mix = torus_mixture();
+        let t = 1e-200;
+        let x = [0.5 + 0.3, 1.0 - 0.2];
+        let div = mix.divergence(&x, t).unwrap();
+        assert!((div + 2.0 / t).abs() < 1e-7 * 2.0 / t, "{div:e}");
+        // At t = 1e-310 only the centre x itself has a finite log p.
+        let t = 1e-310;
+        let at_centre = mix.log_prob(&[3.0, 5.5], t).unwrap();
+        let single = TorusHeatKernel::new(Torus::new(2).unwrap(), KernelMethod::Auto)
+            .unwrap()
+            .log_prob(&[3.0, 5.5], &[3.0, 5.5], t)
+            .unwrap()
+            .log_prob;
+        assert!((at_centre - (single - 3f64.ln())).abs() < 1e-12 * single.abs());
+        let error = mix.log_prob(&[2.0, 2.0], t).unwrap_err();
+        assert!(matches!(error, Error::OutOfRange { .. }), "{error}");
+        assert!(
+            error.to_string().contains("nearest of 3 mixture points"),
+            "{error}"
+        );
     }
 
     #[test]
