@@ -50,7 +50,7 @@
 //! `S¹²⁷`, 50–60 µs on `S⁵¹¹` (release build, 2-core build machine).
 
 use super::{KernelMethod, RadialEvaluation};
-use crate::error::{Error, Result};
+use crate::error::{Error, Num, Result};
 use num_complex::Complex64;
 use statrs::function::gamma::ln_gamma;
 use std::f64::consts::{PI, TAU};
@@ -245,7 +245,11 @@ pub(crate) fn taylor_coefficients(
             lo -= 4.0;
             expansions += 1;
             if expansions > 60 {
-                return Err(fail(format!("no saddle radius below e^{lo}")));
+                return Err(fail(format!(
+                    "the saddle point of the Cauchy integral lies beyond |z| = e^{}: the \
+                     integral is a small-t method (at this t use the eigen expansion or auto)",
+                    Num(lo)
+                )));
             }
         }
         // (A NaN mean, e.g. from overflow, also moves the bracket up.)
@@ -256,7 +260,11 @@ pub(crate) fn taylor_coefficients(
             hi += 4.0;
             expansions += 1;
             if expansions > 60 || hi > 60.0 {
-                return Err(fail(format!("no saddle radius below e^{hi}")));
+                return Err(fail(format!(
+                    "the saddle point of the Cauchy integral lies beyond |z| = e^{}: the \
+                     integral is a small-t method (at this t use the eigen expansion or auto)",
+                    Num(hi)
+                )));
             }
         }
         // κ grows like e^{Var·Δρ²/2} with Var ≲ target + 1 the variance of k under a_k r^k: a

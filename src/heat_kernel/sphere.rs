@@ -259,7 +259,7 @@ impl SphereHeatKernel {
         let eigen = || gegenbauer_series(d, theta, t, self.sphere.log_volume());
         // The Gegenbauer series, where its cost model says it may meet the tolerance.
         let promising_eigen = || {
-            if self.eigen_is_promising(theta, t) {
+            if self.eigen_is_promising(theta, t, self.tolerance) {
                 eigen()
             } else {
                 Err(Error::Numerical {
@@ -333,8 +333,22 @@ impl SphereHeatKernel {
                     }
                 }
                 // Neither meets the tolerance: the smallest estimate, the first-order
-                // asymptotic term included (module docs).
-                return self.best_of(theta, t, [first, second, Ok(gaussian)]);
+                // asymptotic term included (module docs). The series skipped for a tolerance
+                // below its rounding floor (16ε) is tried against the accuracy bar instead.
+                let relaxed = if self.eigen_is_promising(theta, t, self.tolerance) {
+                    Err(Error::Numerical {
+                        method: "sphere heat kernel, Gegenbauer series",
+                        detail: "already tried".into(),
+                    })
+                } else if self.eigen_is_promising(theta, t, EIGEN_MAX_RELATIVE_ERROR) {
+                    eigen()
+                } else {
+                    Err(Error::Numerical {
+                        method: "sphere heat kernel, Gegenbauer series",
+                        detail: "not tried: predicted to miss the accuracy bar".into(),
+                    })
+                };
+                return self.best_of(theta, t, [first, second, relaxed, Ok(gaussian)]);
             }
         }
         // S² for t ≥ 0.5, S³ for t ≥ 2: the Gegenbauer series (≤ 15 and ≤ 9 terms).
@@ -346,12 +360,12 @@ impl SphereHeatKernel {
     /// from the Gaussian `θ²/2t − m ln(θ/sin θ)`), is below the tolerance and its predicted
     /// length `(√d + √83)/√t` (the peak of the weights at `l ≈ √(d/t)`, then `√(83/t)` to
     /// truncation) within [`GEGENBAUER_TERM_BUDGET`].
-    fn eigen_is_promising(&self, theta: f64, t: f64) -> bool {
+    fn eigen_is_promising(&self, theta: f64, t: f64, tolerance: f64) -> bool {
         let d = self.sphere.dim() as f64;
         let m = 0.5 * (d - 1.0);
         let log_ratio = theta * theta / (2.0 * t) - m * log_theta_over_sin(theta);
         let terms = (d.sqrt() + 83f64.sqrt()) / t.sqrt();
-        16.0 * f64::EPSILON * log_ratio.min(700.0).exp() <= self.tolerance
+        16.0 * f64::EPSILON * log_ratio.min(700.0).exp() <= tolerance
             && terms <= GEGENBAUER_TERM_BUDGET
     }
 

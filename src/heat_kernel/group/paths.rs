@@ -95,7 +95,7 @@
 //! normal), so each member counts as `|α(Y)/2|/max(|sin(u/2)|, |α|²t/(2|α(Y)|))`.
 
 use super::TorusEvaluation;
-use crate::error::{Error, Result};
+use crate::error::{Error, Num, Result};
 use crate::heat_kernel::KernelMethod;
 use crate::lie::RootSystem;
 use num_complex::Complex64;
@@ -386,9 +386,12 @@ pub(super) fn kept_paths(
         return Err(Error::Numerical {
             method: "sum over paths",
             detail: format!(
-                "at t = {t:e} the paths within the truncation radius {radius:.3e} of H would \
-                 take a lattice search over ≈ {candidates:.2e} candidates in rank {}, beyond \
-                 the budget {budget:.0e} (the character expansion is the method for large t)",
+                "at t = {} the paths that matter (length up to {} from H) would take a \
+                 lattice search over ≈ {candidates:.2e} candidates in rank {}, beyond the \
+                 budget {budget:.0e}: the sum over paths is a small-t method (at this t use \
+                 the character expansion, eigen, or auto)",
+                Num(t),
+                Num(radius),
                 rs.rank()
             ),
         });
