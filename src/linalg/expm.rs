@@ -142,6 +142,127 @@ pub fn expm_real_into(out: &mut [f64], a: &[f64], n: usize) {
     }
 }
 
+/// Largest `‖A‖₁` for which [`expm_anti_hermitian_into`] uses Padé scaling and squaring
+/// (`≈ 344`): at most 6 squarings, whose rounding grows like `2^s·u ≤ 2⁶·2⁻⁵³ ≈ 7e-15`, so the
+/// result stays unitary to `≈ 10⁻¹⁴` (the law `ExpOfLongVectorsOnManifold` fails with 16).
+pub const SQUARING_MAX_NORM: f64 = THETA_13 * 64.0;
+
+/// `out = e^A` for an anti-Hermitian `n × n` matrix `A` (`Aᴴ = −A`, row-major): a unitary
+/// matrix, for every finite `A`.
+///
+/// For `‖A‖₁ ≤` [`SQUARING_MAX_NORM`] this is [`expm_complex_into`]. Beyond it, repeated
+/// squaring would amplify rounding by `2^s` (at `‖A‖ ≈ 10²¹`, from a geodesic step at huge
+/// `t`, the result is no longer unitary and overflows to NaN), so the spectral form is used
+/// instead: `H = −iA` is Hermitian, `H = QΛQᴴ` (faer's self-adjoint eigensolver, `A` first
+/// scaled by its largest entry), and `e^A = Q e^{iΛ} Qᴴ`, unitary to rounding. Its accuracy
+/// is that of the eigenvalues, `≈ u·‖A‖` absolute in each phase: the most any algorithm can
+/// get from the f64 entries of `A` (whose own rounding moves the phases by as much). For
+/// phases beyond the f64 range (entries near `f64::MAX`) the phase is undetermined and `0` is
+/// used. Cost `≈ 9n³` for the eigensolver.
+///
+/// # Panics
+/// If `a.len() != n²`, `out.len() != n²`, or `A` has a NaN or infinite entry.
+pub fn expm_anti_hermitian_into(out: &mut [c64], a: &[c64], n: usize) {
+    assert_eq!(a.len(), n * n, "expm: matrix length");
+    assert_eq!(out.len(), n * n, "expm: output length");
+    assert!(
+        a.iter().all(|z| z.re.is_finite() && z.im.is_finite()),
+        "expm: non-finite matrix"
+    );
+    if one_norm(a, n) <= SQUARING_MAX_NORM {
+        expm_complex_into(out, a, n);
+    } else {
+        spectral_exp_into(out, a, n, false);
+    }
+}
+
+/// `‖A‖₁`, the largest column sum of `|a_ij|`.
+fn one_norm(a: &[c64], n: usize) -> f64 {
+    (0..n)
+        .map(|j| (0..n).map(|i| a[i * n + j].norm()).sum::<f64>())
+        .fold(0.0, f64::max)
+}
+
+/// `e^A = Q e^{iΛ} Qᴴ` for anti-Hermitian `A` with `−iA = QΛQᴴ` (see
+/// [`expm_anti_hermitian_into`]). If `real` (`A` real skew-symmetric), the eigenvalues come in
+/// pairs `±λ` whose separately rounded phases would not be conjugate at large `‖A‖` (leaving
+/// an imaginary part of size one): each pair is made exactly opposite, `λ = (λ₊ − λ₋)/2`, so
+/// the result is real to rounding.
+fn spectral_exp_into(out: &mut [c64], a: &[c64], n: usize, real: bool) {
+    let scale = a
+        .iter()
+        .map(|z| z.re.abs().max(z.im.abs()))
+        .fold(0.0, f64::max);
+    // H/scale = −iA/scale (the solver reads the lower triangle).
+    let h = Mat::from_fn(n, n, |i, j| {
+        let z = a[i * n + j] / scale;
+        c64::new(z.im, -z.re)
+    });
+    let (mut values, q) = match h.self_adjoint_eigen(faer::Side::Lower) {
+        Ok(e) => {
+            let s = e.S().column_vector();
+            (
+                (0..n).map(|i| s[i].re).collect::<Vec<f64>>(),
+                e.U().to_owned(),
+            )
+        }
+        // faer's tridiagonal QR does not fail on finite Hermitian input.
+        Err(_) => (vec![0.0; n], Mat::identity(n, n)),
+    };
+    if real {
+        let mut order: Vec<usize> = (0..n).collect();
+        order.sort_by(|&i, &j| values[i].total_cmp(&values[j]));
+        for k in 0..n / 2 {
+            let (lo, hi) = (order[k], order[n - 1 - k]);
+            let lambda = 0.5 * (values[hi] - values[lo]);
+            values[hi] = lambda;
+            values[lo] = -lambda;
+        }
+        if n % 2 == 1 {
+            values[order[n / 2]] = 0.0;
+        }
+    }
+    let phases: Vec<c64> = values
+        .iter()
+        .map(|&mu| {
+            let angle = mu * scale;
+            c64::from_polar(1.0, if angle.is_finite() { angle } else { 0.0 })
+        })
+        .collect();
+    for i in 0..n {
+        for j in 0..n {
+            out[i * n + j] = (0..n)
+                .map(|k| q[(i, k)] * phases[k] * q[(j, k)].conj())
+                .sum();
+        }
+    }
+}
+
+/// `out = e^Ω` for a real skew-symmetric `n × n` matrix `Ω` (row-major): a rotation, for every
+/// finite `Ω`. As [`expm_anti_hermitian_into`] (Padé up to [`SQUARING_MAX_NORM`], the spectral
+/// form beyond, with the `±λ` pairs of a real skew matrix kept exactly opposite); the
+/// imaginary parts, zero to rounding, are dropped.
+///
+/// # Panics
+/// As [`expm_anti_hermitian_into`].
+pub fn expm_skew_into(out: &mut [f64], omega: &[f64], n: usize) {
+    assert_eq!(out.len(), n * n, "expm: output length");
+    assert!(
+        omega.iter().all(|x| x.is_finite()),
+        "expm: non-finite matrix"
+    );
+    let ac: Vec<c64> = omega.iter().map(|&x| c64::new(x, 0.0)).collect();
+    let mut r = vec![c64::new(0.0, 0.0); n * n];
+    if one_norm(&ac, n) <= SQUARING_MAX_NORM {
+        expm_complex_into(&mut r, &ac, n);
+    } else {
+        spectral_exp_into(&mut r, &ac, n, true);
+    }
+    for (o, z) in out.iter_mut().zip(&r) {
+        *o = z.re;
+    }
+}
+
 /// `(sin(r)/r, (1 − cos r)/r²)`, accurate for all `r ≥ 0`: the second uses
 /// `(1 − cos r)/r² = ½ (sin(r/2)/(r/2))²`, and `sin(x)/x` uses its Taylor series
 /// `1 − x²/6 + x⁴/120` below `1e-4` (truncation `< x⁶/5040 < 1e-27`).
@@ -198,8 +319,18 @@ pub fn expm_skew3(omega: &[f64; 9]) -> [f64; 9] {
 pub fn expm_2x2(a: &[c64; 4]) -> [c64; 4] {
     let mu = (a[0] + a[3]) * 0.5;
     let b = [a[0] - mu, a[1], a[2], a[3] - mu];
-    let det = b[0] * b[3] - b[1] * b[2];
-    let r = det.sqrt();
+    // r = √det B, with B scaled by its largest entry first so that det B cannot overflow
+    // (entries beyond 1e154, from geodesic steps at huge t).
+    let scale = b
+        .iter()
+        .map(|z| z.re.abs().max(z.im.abs()))
+        .fold(0.0, f64::max);
+    let r = if scale > 1e100 {
+        let c = b.map(|z| z / scale);
+        (c[0] * c[3] - c[1] * c[2]).sqrt() * scale
+    } else {
+        (b[0] * b[3] - b[1] * b[2]).sqrt()
+    };
     let (cos, sinc) = if r.norm() < 1e-4 {
         let r2 = r * r;
         (
@@ -221,6 +352,88 @@ pub fn expm_2x2(a: &[c64; 4]) -> [c64; 4] {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Unitarity defect `‖UᴴU − I‖_max`.
+    fn unitarity_defect(u: &[c64], n: usize) -> f64 {
+        let m = to_mat(u, n);
+        let g = m.adjoint() * &m;
+        let mut worst = 0.0f64;
+        for i in 0..n {
+            for j in 0..n {
+                let id = if i == j { 1.0 } else { 0.0 };
+                worst = worst.max((g[(i, j)] - c64::new(id, 0.0)).norm());
+            }
+        }
+        worst
+    }
+
+    /// A fixed anti-Hermitian 3×3 matrix of unit scale.
+    fn anti_hermitian_example() -> Vec<c64> {
+        let h = [
+            [0.3, 0.0, 0.2, -0.7, -0.4, 0.1],
+            [0.2, 0.7, -1.1, 0.0, 0.5, 0.6],
+            [-0.4, -0.1, 0.5, -0.6, 0.9, 0.0],
+        ];
+        // H Hermitian from its upper triangle, A = iH.
+        let mut a = vec![c64::new(0.0, 0.0); 9];
+        for i in 0..3 {
+            for j in i..3 {
+                let z = c64::new(h[i][2 * j], if i == j { 0.0 } else { h[i][2 * j + 1] });
+                a[i * 3 + j] = c64::new(0.0, 1.0) * z;
+                a[j * 3 + i] = -(c64::new(0.0, 1.0) * z).conj();
+            }
+        }
+        a
+    }
+
+    #[test]
+    fn spectral_and_pade_agree_where_both_apply() {
+        // Scaled so that ‖A‖₁ is just above SQUARING_MAX_NORM: the spectral path; the Padé one
+        // (7 squarings) is accurate to ≈ 2⁷u·‖A‖ ≈ 5e-12 absolute in the phases, the spectral
+        // one to ≈ u·‖A‖ ≈ 4e-14: their difference is bounded by the Padé error (×20 slack).
+        let base = anti_hermitian_example();
+        let norm1 = (0..3)
+            .map(|j| (0..3).map(|i| base[i * 3 + j].norm()).sum::<f64>())
+            .fold(0.0, f64::max);
+        let factor = 1.01 * SQUARING_MAX_NORM / norm1;
+        let a: Vec<c64> = base.iter().map(|z| z * factor).collect();
+        let mut spectral = vec![c64::new(0.0, 0.0); 9];
+        expm_anti_hermitian_into(&mut spectral, &a, 3);
+        let pade = expm_complex(&a, 3);
+        assert!(
+            max_rel(&spectral, &pade) < 1e-4,
+            "{}",
+            max_rel(&spectral, &pade)
+        );
+        assert!(unitarity_defect(&spectral, 3) < 1e-14);
+    }
+
+    #[test]
+    fn huge_anti_hermitian_exponentials_stay_unitary() {
+        // ‖A‖ ≈ 10²¹ (a geodesic step at t ≈ 10⁴²) and ≈ 10¹⁵⁰: Padé with 70+ squarings
+        // loses unitarity entirely; the spectral form keeps it to rounding.
+        for factor in [1e21, 1e150, 1e300] {
+            let a: Vec<c64> = anti_hermitian_example()
+                .iter()
+                .map(|z| z * factor)
+                .collect();
+            let mut e = vec![c64::new(0.0, 0.0); 9];
+            expm_anti_hermitian_into(&mut e, &a, 3);
+            assert!(e.iter().all(|z| z.re.is_finite() && z.im.is_finite()));
+            assert!(unitarity_defect(&e, 3) < 1e-14, "factor {factor:e}");
+        }
+        // Real skew 4×4 (two rotation planes) at ‖Ω‖ ≈ 10²¹ and 10¹⁵⁰: orthogonal to rounding.
+        let base = [
+            0.0, 1.0, -0.3, 0.5, -1.0, 0.0, 2.0, -0.7, 0.3, -2.0, 0.0, 0.4, -0.5, 0.7, -0.4, 0.0,
+        ];
+        for factor in [1e21, 1e150] {
+            let omega: Vec<f64> = base.iter().map(|v| v * factor).collect();
+            let mut r = vec![0.0; 16];
+            expm_skew_into(&mut r, &omega, 4);
+            let rc: Vec<c64> = r.iter().map(|&x| c64::new(x, 0.0)).collect();
+            assert!(unitarity_defect(&rc, 4) < 1e-14, "factor {factor:e}");
+        }
+    }
 
     fn max_rel(a: &[c64], b: &[c64]) -> f64 {
         let scale = b.iter().map(|z| z.norm()).fold(0.0, f64::max).max(1e-300);

@@ -6,7 +6,7 @@ use super::{
 };
 use crate::error::{Error, Result};
 use crate::linalg::{
-    determinant_real, expm_real_into, expm_skew3, logm_special_orthogonal_into,
+    determinant_real, expm_skew3, expm_skew_into, logm_special_orthogonal_into,
     special_orthogonal_rotation_angles, unitary_eigen,
 };
 use crate::random::{standard_normal, Rng};
@@ -116,7 +116,7 @@ impl SpecialOrthogonal {
             let t = omega[2];
             out.copy_from_slice(&[t.cos(), -t.sin(), t.sin(), t.cos()]);
         } else {
-            expm_real_into(out, omega, self.n);
+            expm_skew_into(out, omega, self.n);
         }
     }
 }

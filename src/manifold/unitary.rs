@@ -27,8 +27,9 @@ use super::{
 };
 use crate::error::{Error, Result};
 use crate::linalg::{
-    complex_from_interleaved, determinant_complex, expm_2x2, expm_complex,
+    complex_from_interleaved, determinant_complex, expm_2x2, expm_anti_hermitian_into,
     interleaved_from_complex, logm_unitary_into, traceless_angles, unitary_eigen,
+    SQUARING_MAX_NORM,
 };
 use crate::random::{standard_normal, Rng};
 use faer::{c64, Mat};
@@ -161,7 +162,17 @@ impl UnitaryGroup {
         let e = if self.n == 2 {
             expm_2x2(&[a[0], a[1], a[2], a[3]]).to_vec()
         } else {
-            expm_complex(&a, self.n)
+            let mut e = vec![zero(); self.n * self.n];
+            expm_anti_hermitian_into(&mut e, &a, self.n);
+            // Beyond SQUARING_MAX_NORM the phases carry absolute errors ≈ u‖A‖ (possibly ≫ 2π),
+            // so det e = e^{i Σθ} is no longer 1 for SU(n): restore it by the n-th root of
+            // its phase (exact in theory, a no-op below that norm, so only done above it).
+            if self.special && a.iter().map(|z| z.norm()).sum::<f64>() > SQUARING_MAX_NORM {
+                let phase = determinant_complex(&e, self.n).arg() / self.n as f64;
+                let correction = c64::from_polar(1.0, -phase);
+                e.iter_mut().for_each(|z| *z *= correction);
+            }
+            e
         };
         interleaved_from_complex(&self.product(&xc, false, &e), out);
     }

@@ -53,7 +53,7 @@ impl Model {
 /// [`Law::ProjectTangentIdempotent`], [`Law::ProjectTangentSelfAdjoint`],
 /// [`Law::ProjectTangentInBasisSpan`], [`Law::InnerSymmetric`], [`Law::InnerBilinear`],
 /// [`Law::InnerPositive`], [`Law::TangentBasisOrthonormal`], [`Law::TangentBasisTangent`],
-/// [`Law::ExpOnManifold`], [`Law::LogOfExp`], [`Law::ExpOfLog`], [`Law::LogIsTangent`],
+/// [`Law::ExpOnManifold`], [`Law::ExpOfLongVectorsOnManifold`], [`Law::LogOfExp`], [`Law::ExpOfLog`], [`Law::LogIsTangent`],
 /// [`Law::DistanceIsLogNorm`], [`Law::DistanceSymmetric`], [`Law::DistanceZeroOnDiagonal`],
 /// [`Law::TriangleInequality`], [`Law::GeodesicIsMinimising`], [`Law::DistanceAtMostLength`],
 /// [`Law::TangentNormalIsTangent`],
@@ -294,6 +294,19 @@ pub fn check_manifold_laws(
         let defect = membership_defect(m, &y, tol);
         t.check(defect.unwrap_or(f64::INFINITY), tol, &x, || {
             format!("exp_x(v) = {y:?} is not on the manifold (‖v‖_g = {length})")
+        })?;
+        Ok(true)
+    })?;
+
+    suite.cases(Law::ExpOfLongVectorsOnManifold, cases, |rng, t| {
+        let x = uniform_point(m, rng);
+        let length = 10f64.powf(3.0 + 147.0 * unit(rng));
+        let v = tangent_of_length(m, &x, length, rng);
+        let y = exp(m, &x, &v);
+        let tol = 16.0 * eta * scale(&x);
+        let defect = membership_defect(m, &y, tol);
+        t.check(defect.unwrap_or(f64::INFINITY), tol, &x, || {
+            format!("exp_x(v) = {y:?} is not on the manifold (‖v‖_g = {length:e})")
         })?;
         Ok(true)
     })?;

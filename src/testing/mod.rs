@@ -274,6 +274,11 @@ pub enum Law {
     InnerPositive,
     /// `exp_x(v)` lies on the manifold (`check_point` at `η·(S + ‖v‖_g)`), for `‖v‖_g ≤ f·r_inj`.
     ExpOnManifold,
+    /// `exp_x(v)` lies on the manifold for very long tangent vectors too, `‖v‖_g` log-uniform
+    /// on `[10³, 10¹⁵⁰]` (geodesic steps at huge `t`): `check_point` at `η·S·16`, independent
+    /// of `‖v‖` — the point's position along the geodesic is then rounding noise, but it must
+    /// be a point of the manifold (an exponential by repeated squaring fails this).
+    ExpOfLongVectorsOnManifold,
     /// `log_x(exp_x(v)) = v` for tangent `v` with `‖v‖_g = f·r_inj·U`, `U` uniform on `[0, 1)`:
     /// `k = 2`, `S = max(1, ‖x‖) + ‖v‖`, `κ = 1/(1 − ‖v‖_g/r_inj)` (the logarithm's condition
     /// number grows like `θ/sin θ ≤ π/(π − θ)` towards the cut locus on spheres and, with the
@@ -483,6 +488,7 @@ impl Law {
             Law::InnerBilinear => "inner_bilinear",
             Law::InnerPositive => "inner_positive",
             Law::ExpOnManifold => "exp_on_manifold",
+            Law::ExpOfLongVectorsOnManifold => "exp_of_long_vectors_on_manifold",
             Law::LogOfExp => "log_of_exp",
             Law::ExpOfLog => "exp_of_log",
             Law::LogIsTangent => "log_is_tangent",
