@@ -636,6 +636,42 @@ fn message_failure(what: &str, error: &riemannian_diffusion::Error) -> Option<(C
         .filter(|_| !what.is_empty())
 }
 
+/// Whether `error` is an [`Error::OutOfRange`] refusal that is right: no finite f64 value
+/// exists, by the fixture's own estimate from the distances `d_i` to the kernel centres (the
+/// nearest one decides): `log p ≈ −d²/2t` below `−f64::MAX`; for a score also one of size
+/// `d/t` above `f64::MAX`; for a divergence also `dim/t` above `f64::MAX`. The margin
+/// `10⁻⁹` covers the distances' rounding (relative `≲ 10⁻¹⁰`) and the `O(ln t)` normalising
+/// terms, both far below it at these sizes.
+fn exactly_out_of_range(
+    error: &riemannian_diffusion::Error,
+    distances: &[f64],
+    t: f64,
+    quantity: Quantity,
+) -> bool {
+    if !matches!(error, riemannian_diffusion::Error::OutOfRange { .. }) {
+        return false;
+    }
+    let d = distances.iter().copied().fold(f64::INFINITY, f64::min);
+    let bound = f64::MAX * (1.0 - 1e-9);
+    let log_p = 0.5 * d * (d / t);
+    let score = d / t;
+    let beyond = |v: f64| v.is_nan() || v > bound;
+    match quantity {
+        Quantity::LogProb => beyond(log_p),
+        Quantity::Score => beyond(log_p) || beyond(score),
+        Quantity::Divergence(dim) => beyond(log_p) || beyond(score) || beyond(dim as f64 / t),
+    }
+}
+
+/// What an out-of-range refusal was about (see [`exactly_out_of_range`]).
+#[derive(Clone, Copy)]
+enum Quantity {
+    LogProb,
+    Score,
+    /// The divergence on a manifold of this dimension.
+    Divergence(usize),
+}
+
 /// `[a, b, …]` of a point, shortened.
 fn show_point(x: &[f64]) -> String {
     if x.len() <= 12 {
@@ -869,8 +905,16 @@ fn kernel_case(seed: u64, case: u64) -> Vec<(Class, String)> {
     let e = match &by_score {
         Ok(e) => e,
         Err(error) => {
-            // Value-or-error: a clean refusal is allowed, except by `Auto` on a valid input.
-            if input.method == KernelMethod::Auto {
+            // Value-or-error: a clean refusal is allowed, except by `Auto` on a valid input
+            // whose value exists in f64.
+            if input.method == KernelMethod::Auto
+                && !exactly_out_of_range(
+                    error,
+                    &[m.distance(&input.x0, &input.x)],
+                    input.t,
+                    Quantity::Score,
+                )
+            {
                 fail(
                     Class::RefusedValid,
                     format!(
@@ -1258,16 +1302,23 @@ fn mixture_case(seed: u64, case: u64) -> Vec<(Class, String)> {
         }
         return failures;
     }
-    for (name, value) in [
-        ("log_prob", &log_prob),
-        ("score's log p", &by_score),
-        ("divergence", &divergence),
+    for (name, value, quantity) in [
+        ("log_prob", &log_prob, Quantity::LogProb),
+        ("score's log p", &by_score, Quantity::Score),
+        ("divergence", &divergence, Quantity::Divergence(m.dim())),
     ] {
         match value {
             Ok(v) if !v.is_finite() => fail(Class::WrongValue, format!("{name}() Ok with {v:e}")),
             Ok(_) => {}
             Err(error) => {
-                if input.method == KernelMethod::Auto {
+                let nearest: Vec<f64> = input
+                    .centres
+                    .chunks(n)
+                    .map(|c| m.distance(c, &input.x))
+                    .collect();
+                if input.method == KernelMethod::Auto
+                    && !exactly_out_of_range(error, &nearest, input.t, quantity)
+                {
                     fail(
                         Class::RefusedValid,
                         format!(
