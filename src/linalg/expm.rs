@@ -283,8 +283,16 @@ pub fn rodrigues_coefficients(r: f64) -> (f64, f64) {
 /// where `[w]× = [[0, −w₃, w₂], [w₃, 0, −w₁], [−w₂, w₁, 0]]`. Row-major result.
 /// Stable at `θ → 0` (see [`rodrigues_coefficients`]); a rotation by angle `θ` about `w/θ`.
 pub fn rodrigues(w: [f64; 3]) -> [f64; 9] {
-    let theta = (w[0] * w[0] + w[1] * w[1] + w[2] * w[2]).sqrt();
-    let (a, b) = rodrigues_coefficients(theta);
+    let theta = super::robust_norm(&w);
+    let (mut a, mut b) = rodrigues_coefficients(theta);
+    // Beyond 1e150 the entries of [w]×² overflow: use the unit axis w/θ with the coefficients
+    // sin θ and 1 − cos θ instead (the same matrix).
+    let w = if theta > 1e150 {
+        (a, b) = (theta.sin(), 1.0 - theta.cos());
+        w.map(|c| c / theta)
+    } else {
+        w
+    };
     let k = [0.0, -w[2], w[1], w[2], 0.0, -w[0], -w[1], w[0], 0.0];
     let k2 = super::mat3_mul(&k, &k);
     let mut out = [0.0; 9];

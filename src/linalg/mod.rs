@@ -176,6 +176,22 @@ pub fn scale_rows(a: &mut [f64], scales: &[f64], cols: usize) {
     }
 }
 
+/// The Euclidean norm `√(Σ v_i²)` without overflow or underflow of the squares: for
+/// `max|v_i|` outside `[1e-150, 1e150]` the vector is scaled by it first (a geodesic step at
+/// `t ≈ f64::MAX` has entries `≈ 1e154`, whose squares overflow). Accuracy a few ulps; the
+/// common case costs one pass more than `dot(v, v).sqrt()` only when scaling is needed.
+pub fn robust_norm(v: &[f64]) -> f64 {
+    let plain = v.iter().map(|x| x * x).sum::<f64>().sqrt();
+    if plain.is_finite() && plain > 1e-150 {
+        return plain;
+    }
+    let scale = v.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+    if scale == 0.0 || !scale.is_finite() {
+        return scale;
+    }
+    scale * v.iter().map(|x| (x / scale).powi(2)).sum::<f64>().sqrt()
+}
+
 /// `y ← y + α·x` on equal-length slices.
 ///
 /// # Panics

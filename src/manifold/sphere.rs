@@ -4,7 +4,7 @@ use super::{
     check_finite, expect_lengths, require_len, Manifold, ManifoldSpec, MetricForm,
     TangentProjection,
 };
-use crate::error::{Error, Result};
+use crate::error::{Error, Num, Result};
 use crate::random::{standard_normal, Rng};
 use statrs::function::gamma::ln_gamma;
 use std::f64::consts::PI;
@@ -91,7 +91,7 @@ impl Manifold for Sphere {
         if (norm - 1.0).abs() > tol {
             return Err(Error::NotOnManifold {
                 manifold: self.spec().to_string(),
-                detail: format!("|x| = {norm}, expected 1"),
+                detail: format!("|x| = {}, expected 1", Num(norm)),
                 tolerance: tol,
             });
         }
@@ -99,7 +99,8 @@ impl Manifold for Sphere {
     }
     fn project_point(&self, x: &[f64], out: &mut [f64]) {
         expect_lengths(self.ambient_dim(), &[x.len(), out.len()]);
-        let norm = dot(x, x).sqrt();
+        // Overflow-free (entries beyond 1e154 would square to ∞ and give 0 or NaN).
+        let norm = crate::linalg::robust_norm(x);
         for (o, &a) in out.iter_mut().zip(x) {
             *o = a / norm;
         }
@@ -117,7 +118,8 @@ impl Manifold for Sphere {
     }
     fn exp(&self, x: &[f64], v: &[f64], out: &mut [f64]) {
         expect_lengths(self.ambient_dim(), &[x.len(), v.len(), out.len()]);
-        let r = dot(v, v).sqrt();
+        // (Overflow-free: steps at huge t have entries ≈ 1e154, whose squares overflow.)
+        let r = crate::linalg::robust_norm(v);
         let (c, s) = (r.cos(), sinc(r));
         for i in 0..out.len() {
             out[i] = c * x[i] + s * v[i];

@@ -25,7 +25,7 @@ use super::{
     check_finite, expect_lengths, require_len, CompactGroup, Manifold, ManifoldSpec, MetricForm,
     TangentProjection,
 };
-use crate::error::{Error, Result};
+use crate::error::{Error, Num, Result};
 use crate::linalg::{
     complex_from_interleaved, determinant_complex, expm_2x2, expm_anti_hermitian_into,
     interleaved_from_complex, logm_unitary_into, traceless_angles, unitary_eigen,
@@ -118,7 +118,12 @@ impl UnitaryGroup {
             if (det - 1.0).norm() > tol {
                 return Err(Error::NotOnManifold {
                     manifold: self.spec().to_string(),
-                    detail: format!("det x = {} {:+}i, expected 1", det.re, det.im),
+                    detail: format!(
+                        "det x = {} {}{}i, expected 1",
+                        Num(det.re),
+                        if det.im < 0.0 { "-" } else { "+" },
+                        Num(det.im.abs())
+                    ),
                     tolerance: tol,
                 });
             }
@@ -159,7 +164,10 @@ impl UnitaryGroup {
         let (xc, vc) = (complex_from_interleaved(x), complex_from_interleaved(v));
         let mut a = self.product(&xc, true, &vc);
         self.project_algebra(&mut a);
-        let e = if self.n == 2 {
+        // (The 2×2 closed form needs r = √det B as a complex root: beyond SQUARING_MAX_NORM its
+        // rounded imaginary part, ≈ ε|r|, makes cosh overflow; the spectral form does not.)
+        let large = a.iter().map(|z| z.norm()).sum::<f64>() > SQUARING_MAX_NORM;
+        let e = if self.n == 2 && !large {
             expm_2x2(&[a[0], a[1], a[2], a[3]]).to_vec()
         } else {
             let mut e = vec![zero(); self.n * self.n];
@@ -167,7 +175,7 @@ impl UnitaryGroup {
             // Beyond SQUARING_MAX_NORM the phases carry absolute errors ≈ u‖A‖ (possibly ≫ 2π),
             // so det e = e^{i Σθ} is no longer 1 for SU(n): restore it by the n-th root of
             // its phase (exact in theory, a no-op below that norm, so only done above it).
-            if self.special && a.iter().map(|z| z.norm()).sum::<f64>() > SQUARING_MAX_NORM {
+            if self.special && large {
                 let phase = determinant_complex(&e, self.n).arg() / self.n as f64;
                 let correction = c64::from_polar(1.0, -phase);
                 e.iter_mut().for_each(|z| *z *= correction);

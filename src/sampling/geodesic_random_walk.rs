@@ -69,6 +69,11 @@ use crate::random::Rng;
 
 /// Writes `exp_x(a·drift + b·Z)` into `out`, `Z` a standard tangent normal at `x`
 /// (`noise` is scratch of the ambient length).
+///
+/// # Errors
+/// [`Error::OutOfRange`] if the step vector or its squared length overflows (`a·drift` beyond
+/// `f64::MAX`, e.g. a drift of size 2 over a step `γ = 1e308`, or entries beyond `≈ 1e154`):
+/// no point of the walk is defined then.
 fn walk_step(
     manifold: &dyn Manifold,
     x: &[f64],
@@ -77,7 +82,7 @@ fn walk_step(
     rng: &mut Rng,
     noise: &mut [f64],
     out: &mut [f64],
-) {
+) -> Result<()> {
     manifold.sample_tangent_normal(x, rng, noise);
     match drift {
         Some((s, a)) => noise
@@ -86,7 +91,21 @@ fn walk_step(
             .for_each(|(z, s)| *z = a * s + noise_scale * *z),
         None => noise.iter_mut().for_each(|z| *z *= noise_scale),
     }
+    // A step whose squared length overflows (entries beyond ≈ 1e154) would overflow inside
+    // the exponential's matrix products; its endpoint is rounding noise anyway.
+    if noise.iter().any(|v| !v.is_finite()) || !manifold.norm_squared(x, noise).is_finite() {
+        return Err(Error::OutOfRange {
+            what: "a geodesic-random-walk step".into(),
+            detail: format!(
+                "(step size γ = {}, noise scale {}): the tangent step γ·s + √γ·Z overflows \
+                 (use more steps or a shorter time span)",
+                Num(drift.map_or(0.0, |(_, a)| a)),
+                Num(noise_scale)
+            ),
+        });
+    }
     manifold.exp(x, noise, out);
+    Ok(())
 }
 
 /// One forward geodesic random walk of `steps` steps of size `γ = t/steps` from `x0`:
@@ -94,7 +113,9 @@ fn walk_step(
 ///
 /// # Errors
 /// [`Error::InvalidArgument`] for `t ≤ 0`/NaN or `steps == 0`; [`Error::DimensionMismatch`],
-/// [`Error::NonFinite`] or [`Error::NotOnManifold`] for a bad `x0` or output length.
+/// [`Error::NonFinite`] or [`Error::NotOnManifold`] for a bad `x0` or output length;
+/// [`Error::OutOfRange`] if the squared length of a step `√(t/steps)·Z` overflows
+/// (`t/steps ≳ 1e307`).
 pub fn forward_walk(
     manifold: &dyn Manifold,
     x0: &[f64],
@@ -112,7 +133,7 @@ pub fn forward_walk(
     let mut current = x0.to_vec();
     let mut noise = vec![0.0; n];
     for _ in 0..steps {
-        walk_step(manifold, &current, None, scale, rng, &mut noise, &mut *out);
+        walk_step(manifold, &current, None, scale, rng, &mut noise, &mut *out)?;
         current.copy_from_slice(out);
     }
     Ok(())
@@ -305,7 +326,7 @@ pub fn reverse_walk_chunk(
             rng,
             &mut noise,
             &mut next,
-        );
+        )?;
         stats.predictor_steps += 1;
         for _ in 0..corrector.steps {
             evaluate(score, points, t_next, &mut scores)?;
@@ -333,7 +354,7 @@ pub fn reverse_walk_chunk(
                 rng,
                 &mut noise,
                 &mut next,
-            );
+            )?;
         }
     }
     Ok(stats)
@@ -361,12 +382,13 @@ fn move_all(
     rng: &mut Rng,
     noise: &mut [f64],
     next: &mut [f64],
-) {
+) -> Result<()> {
     let n = manifold.ambient_dim();
     for (x, s) in points.chunks_exact_mut(n).zip(scores.chunks_exact(n)) {
-        walk_step(manifold, x, Some((s, a)), b, rng, noise, next);
+        walk_step(manifold, x, Some((s, a)), b, rng, noise, next)?;
         x.copy_from_slice(next);
     }
+    Ok(())
 }
 
 fn check_grid(times: &[f64]) -> Result<()> {
@@ -382,7 +404,7 @@ fn check_grid(times: &[f64]) -> Result<()> {
         if !(pair[0].is_finite() && pair[0] > pair[1]) {
             return Err(Error::invalid(
                 "times",
-                format!("{} followed by {}", pair[0], pair[1]),
+                format!("{} followed by {}", Num(pair[0]), Num(pair[1])),
                 "a strictly decreasing grid of finite times > 0",
             ));
         }

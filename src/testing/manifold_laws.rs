@@ -300,7 +300,7 @@ pub fn check_manifold_laws(
 
     suite.cases(Law::ExpOfLongVectorsOnManifold, cases, |rng, t| {
         let x = uniform_point(m, rng);
-        let length = 10f64.powf(3.0 + 147.0 * unit(rng));
+        let length = 10f64.powf(3.0 + 297.0 * unit(rng));
         let v = tangent_of_length(m, &x, length, rng);
         let y = exp(m, &x, &v);
         let tol = 16.0 * eta * scale(&x);

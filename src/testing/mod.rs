@@ -275,7 +275,8 @@ pub enum Law {
     /// `exp_x(v)` lies on the manifold (`check_point` at `η·(S + ‖v‖_g)`), for `‖v‖_g ≤ f·r_inj`.
     ExpOnManifold,
     /// `exp_x(v)` lies on the manifold for very long tangent vectors too, `‖v‖_g` log-uniform
-    /// on `[10³, 10¹⁵⁰]` (geodesic steps at huge `t`): `check_point` at `η·S·16`, independent
+    /// on `[10³, 10³⁰⁰]` (geodesic steps at huge `t`; squares of the entries overflow above
+    /// `10¹⁵⁴`): `check_point` at `η·S·16`, independent
     /// of `‖v‖` — the point's position along the geodesic is then rounding noise, but it must
     /// be a point of the manifold (an exponential by repeated squaring fails this).
     ExpOfLongVectorsOnManifold,
