@@ -186,7 +186,7 @@ pub fn check_finite(what: &str, x: &[f64]) -> Result<()> {
     match x.iter().position(|v| !v.is_finite()) {
         None => Ok(()),
         Some(i) => Err(Error::NonFinite {
-            what: format!("{what} (entry {i} = {})", x[i]),
+            what: format!("{what} (entry {i} = {})", crate::error::Num(x[i])),
         }),
     }
 }

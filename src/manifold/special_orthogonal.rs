@@ -4,7 +4,7 @@ use super::{
     check_finite, expect_lengths, require_len, CompactGroup, Manifold, ManifoldSpec, MetricForm,
     TangentProjection,
 };
-use crate::error::{Error, Result};
+use crate::error::{Error, Num, Result};
 use crate::linalg::{
     determinant_real, expm_skew3, expm_skew_into, logm_special_orthogonal_into,
     special_orthogonal_rotation_angles, unitary_eigen,
@@ -161,7 +161,7 @@ impl Manifold for SpecialOrthogonal {
         if (det - 1.0).abs() > tol {
             return Err(Error::NotOnManifold {
                 manifold: self.spec().to_string(),
-                detail: format!("det x = {det}, expected 1"),
+                detail: format!("det x = {}, expected 1", Num(det)),
                 tolerance: tol,
             });
         }

@@ -4,7 +4,7 @@ use super::{
     check_finite, expect_lengths, require_len, CoordinateBlock, CoordinateKind, Manifold,
     ManifoldSpec, MetricForm, TangentProjection,
 };
-use crate::error::{Error, Result};
+use crate::error::{Error, Num, Result};
 use crate::random::{standard_normal, uniform, Rng};
 use std::f64::consts::{PI, TAU};
 
@@ -86,7 +86,10 @@ impl Manifold for Torus {
         if let Some(i) = x.iter().position(|&a| a < -tol || a > TAU + tol) {
             return Err(Error::NotOnManifold {
                 manifold: self.spec().to_string(),
-                detail: format!("angle {i} = {} is outside [0, 2π); wrap angles first", x[i]),
+                detail: format!(
+                    "angle {i} = {} is outside [0, 2π); wrap angles first",
+                    Num(x[i])
+                ),
                 tolerance: tol,
             });
         }
