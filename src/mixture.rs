@@ -46,12 +46,9 @@ const LOG_TIME_STEP: f64 = 2e-3;
 /// `≲ 10⁻¹¹ · 10³ = 10⁻⁸`, the spatial route's accuracy.
 const HEAT_EQUATION_MAX_RATIO: f64 = 1e3;
 
-/// Components lighter than this are left out of the spatial divergence (their share is at most
-/// this fraction of their own `Δℓ_i + |∇ℓ_i − s|²`).
+/// Components lighter than this leave their Laplacian out of the spatial divergence (a share of
+/// at most this fraction of their own `Δℓ_i ≈ −dim/t`); their spread term is always kept.
 const MIN_SPATIAL_WEIGHT: f64 = 1e-18;
-
-/// Geodesic step of the spatial central differences (as the `ScoreField` default).
-const SPATIAL_STEP: f64 = 1e-4;
 
 /// `p_t(x) = (1/N) Σ_i p_t(x_i, x)`: a data set of `N` points noised by a heat kernel.
 pub struct HeatKernelMixture {
@@ -203,11 +200,17 @@ impl HeatKernelMixture {
                 Err(e) => return Err(e),
             }
         }
-        let lse = log_sum_exp(&logs);
-        if lse == f64::NEG_INFINITY {
+        let max = logs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        if max == f64::NEG_INFINITY {
             return Err(self.beyond_range(x, t));
         }
-        let weights: Vec<f64> = logs.iter().map(|l| (l - lse).exp()).collect();
+        // Weights normalised by their own sum, not by e^{−LSE}: at |ℓ| ≈ 1e284 the LSE's
+        // `+ ln N` is lost to rounding, and e^{ℓ_i − LSE} would sum to N (found by the fuzz
+        // suite: two equal centres at t = 2.7e-285 gave twice the score).
+        let mut weights: Vec<f64> = logs.iter().map(|l| (l - max).exp()).collect();
+        let total: f64 = weights.iter().sum();
+        weights.iter_mut().for_each(|w| *w /= total);
+        let lse = max + total.ln();
         if let Some((_, error)) = overflowing.into_iter().find(|(i, _)| weights[*i] > 0.0) {
             return Err(error);
         }
@@ -284,10 +287,14 @@ impl HeatKernelMixture {
         if !div.is_finite() {
             return Err(Error::OutOfRange {
                 what: format!(
-                    "the mixture divergence (≈ −dim/t = {:.3e})",
+                    "the mixture divergence (−dim/t = {:.3e} plus the spread of the component \
+                     scores Σ w_i|∇ℓ_i − s|²)",
                     -(m.dim() as f64) / t
                 ),
-                detail: format!("at t = {}: no finite f64 value exists", Num(t)),
+                detail: format!(
+                    "at t = {}: no finite f64 value exists (larger t gives finite values)",
+                    Num(t)
+                ),
             });
         }
         Ok(div)
@@ -309,52 +316,29 @@ impl HeatKernelMixture {
         Ok(2.0 * du / t - score_norm_squared)
     }
 
-    /// `Σ_i w_i Δℓ_i + Σ_i w_i |∇ℓ_i − s|²` over the components of weight at least
-    /// [`MIN_SPATIAL_WEIGHT`], with `s` the mixture score (module docs).
+    /// `Σ_i w_i Δℓ_i + Σ_i w_i |∇ℓ_i − s|²`, with `s` the mixture score and `Δℓ_i` for the
+    /// components of weight at least [`MIN_SPATIAL_WEIGHT`] (module docs).
     fn spatial_divergence(&self, x: &[f64], t: f64, c: &Components, s: &[f64]) -> Result<f64> {
         let m = self.kernel.manifold();
         let n = m.ambient_dim();
         let mut div = 0.0;
         let mut deviation = vec![0.0; n];
         for (i, (w, si)) in c.weights.iter().zip(c.scores.chunks_exact(n)).enumerate() {
-            if *w < MIN_SPATIAL_WEIGHT {
+            if *w == 0.0 {
                 continue;
             }
             for ((d, a), b) in deviation.iter_mut().zip(si).zip(s) {
                 *d = a - b;
             }
-            let laplacian = self.component_laplacian(i, x, t)?;
-            div += w * (laplacian + m.norm_squared(x, &deviation));
+            // The spread term is cheap and may dominate (|∇ℓ_i − s|² ≈ (Δd/t)² at small t):
+            // every component of non-zero weight; the Laplacian (2·dim scores) only above
+            // MIN_SPATIAL_WEIGHT.
+            div += w * m.norm_squared(x, &deviation);
+            if *w >= MIN_SPATIAL_WEIGHT {
+                div += w * self.kernel.laplacian_log_prob(self.center(i), x, t)?;
+            }
         }
         Ok(div)
-    }
-
-    /// `Δℓ_i(x)`, the Laplacian of component `i`'s log-density, by central differences of its
-    /// score along geodesics through an orthonormal tangent basis (`h = 10⁻⁴`): the ambient
-    /// derivative's tangential part is the covariant one on an embedded submanifold.
-    fn component_laplacian(&self, i: usize, x: &[f64], t: f64) -> Result<f64> {
-        let m = self.kernel.manifold();
-        let (d, n) = (m.dim(), m.ambient_dim());
-        let h = SPATIAL_STEP;
-        let mut basis = vec![0.0; d * n];
-        m.tangent_basis(x, &mut basis);
-        let (mut step, mut y) = (vec![0.0; n], vec![0.0; n]);
-        let (mut plus, mut minus, mut diff) = (vec![0.0; n], vec![0.0; n], vec![0.0; n]);
-        let mut laplacian = 0.0;
-        for e in basis.chunks_exact(n) {
-            for (sign, out) in [(1.0, &mut plus), (-1.0, &mut minus)] {
-                for (s, v) in step.iter_mut().zip(e) {
-                    *s = sign * h * v;
-                }
-                m.exp(x, &step, &mut y);
-                self.kernel.score(self.center(i), &y, t, out)?;
-            }
-            for ((o, p), q) in diff.iter_mut().zip(&plus).zip(&minus) {
-                *o = (p - q) / (2.0 * h);
-            }
-            laplacian += m.inner(x, e, &diff);
-        }
-        Ok(laplacian)
     }
 }
 
@@ -575,6 +559,76 @@ mod tests {
             error.to_string().contains("nearest of 3 mixture points"),
             "{error}"
         );
+    }
+
+    /// Equal centres at `t = 2.7e-285` (`ℓ ≈ −1.1e284`, where an LSE loses its `+ ln N`):
+    /// the mixture's score and divergence are the single kernel's.
+    #[test]
+    fn equal_centres_at_tiny_time_weigh_one_half_each() {
+        let kernel =
+            || Box::new(TorusHeatKernel::new(Torus::new(1).unwrap(), KernelMethod::Auto).unwrap());
+        let twice = HeatKernelMixture::new(kernel(), vec![0.0, 0.0]).unwrap();
+        let once = HeatKernelMixture::new(kernel(), vec![0.0]).unwrap();
+        let (t, x) = (2.7463841788596253e-285, [5.5038372338174595]);
+        let (mut a, mut b) = ([0.0], [0.0]);
+        twice.score(&x, t, &mut a).unwrap();
+        once.score(&x, t, &mut b).unwrap();
+        assert_eq!(a, b);
+        let div = twice.divergence(&x, t).unwrap();
+        assert!((div + 1.0 / t).abs() < 1e-7 / t, "{div:e}");
+    }
+
+    /// `Δ log p = 2 ∂_t log p − |∇ log p|²` for one kernel (the heat equation), at `t = 0.5`
+    /// where neither side cancels: the torus and product overrides and the default
+    /// (sphere) Laplacian against a fourth-order difference in `ln t` (both ≈ 1e-9).
+    #[test]
+    fn kernel_laplacians_satisfy_the_heat_equation() {
+        use crate::heat_kernel::ProductHeatKernel;
+        use crate::manifold::Product;
+        use std::sync::Arc;
+        let t = 0.5;
+        let torus = TorusHeatKernel::new(Torus::new(3).unwrap(), KernelMethod::Auto).unwrap();
+        let sphere = SphereHeatKernel::new(Sphere::new(2).unwrap(), KernelMethod::Auto);
+        let product = ProductHeatKernel::new(
+            Product::new(vec![
+                Arc::new(Torus::new(1).unwrap()),
+                Arc::new(Sphere::new(2).unwrap()),
+            ])
+            .unwrap(),
+            vec![
+                Box::new(TorusHeatKernel::new(Torus::new(1).unwrap(), KernelMethod::Auto).unwrap()),
+                Box::new(SphereHeatKernel::new(
+                    Sphere::new(2).unwrap(),
+                    KernelMethod::Auto,
+                )),
+            ],
+        )
+        .unwrap();
+        let cases: [(&dyn HeatKernel, Vec<f64>, Vec<f64>); 3] = [
+            (&torus, vec![0.1, 2.0, 4.0], vec![1.3, 5.9, 3.5]),
+            (&sphere, vec![0.0, 0.0, 1.0], vec![0.6, 0.0, 0.8]),
+            (&product, vec![0.1, 0.0, 0.0, 1.0], vec![2.1, 0.6, 0.0, 0.8]),
+        ];
+        for (kernel, x0, x) in cases {
+            let m = kernel.manifold();
+            let eta = 2e-3;
+            let f = |k: f64| {
+                kernel
+                    .log_prob(&x0, &x, t * (k * eta).exp())
+                    .unwrap()
+                    .log_prob
+            };
+            let du = (f(-2.0) - 8.0 * f(-1.0) + 8.0 * f(1.0) - f(2.0)) / (12.0 * eta);
+            let mut s = vec![0.0; x.len()];
+            kernel.score(&x0, &x, t, &mut s).unwrap();
+            let expected = 2.0 * du / t - m.norm_squared(&x, &s);
+            let laplacian = kernel.laplacian_log_prob(&x0, &x, t).unwrap();
+            assert!(
+                (laplacian - expected).abs() < 1e-7 * (1.0 + expected.abs()),
+                "{}: {laplacian} vs {expected}",
+                m.spec()
+            );
+        }
     }
 
     #[test]

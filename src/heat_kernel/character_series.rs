@@ -519,7 +519,11 @@ impl CharacterSeries {
         let r = rs.torus_dim() as f64;
         let degree = 2.0 * rs.positive_roots().len() as f64 / r.max(1.0);
         let level = -(tolerance * self.magnitude_guess(h, t)).ln() + 2.0 * r;
-        let mut m2: f64 = 1.0;
+        // The largest root of M²t/2 = level + e·ln(1 + M²): iterated down from above it (the
+        // map contracts there, slope 2e/(t(1 + M²)) ≪ 1). From M² = 1 it fell into the trivial
+        // root whenever level < 0 (a peaked kernel, S ≫ 1/tol: so:3 at t = 1e-12 near I was
+        // predicted cheap and then ran 10 s).
+        let mut m2: f64 = 2.0 * (level.abs() + degree * (1.0 + 2.0 / t).ln() + 50.0) / t;
         for _ in 0..8 {
             m2 = (2.0 * (level + degree * (1.0 + m2).ln()) / t).max(0.0);
         }

@@ -105,4 +105,15 @@ impl HeatKernel for ProductHeatKernel {
         check_len("score", score.len(), self.product.ambient_dim())?;
         self.evaluate(x0, x, t, Some(score))
     }
+
+    /// The sum of the factors' Laplacians (`log p` is a sum over the factors).
+    fn laplacian_log_prob(&self, x0: &[f64], x: &[f64], t: f64) -> Result<f64> {
+        check_inputs(&self.product, x0, x, t)?;
+        let mut total = 0.0;
+        for (i, kernel) in self.kernels.iter().enumerate() {
+            let range = self.product.factor_range(i);
+            total += kernel.laplacian_log_prob(&x0[range.clone()], &x[range], t)?;
+        }
+        Ok(total)
+    }
 }

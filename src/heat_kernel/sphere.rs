@@ -400,15 +400,27 @@ impl SphereHeatKernel {
         }
     }
 
-    /// Writes the unit tangent `u` at `x` pointing away from `x0` (zero when `x = ±x0`).
+    /// Writes the unit tangent `u` at `x` pointing away from `x0`: `P_x(−x0)` normalised, with
+    /// `P_x v = v − ⟨v, x⟩x` applied twice (once as `⟨x0, x⟩x − x0`, once more on the rounded
+    /// result, so that `u` is tangent to rounding even when it is formed by cancellation near
+    /// `x = −x0`). Zero at `x = x0`, and at `x = −x0` to within rounding (`|P_x x0| ≤ 64ε`):
+    /// there the direction is undetermined by the f64 input, and the symmetric answer is zero.
+    /// (Near `x0` a direction of size `θ ≪ ε` is kept: the score `≈ −θ/t` may be large.)
     fn direction(&self, x0: &[f64], x: &[f64], u: &mut [f64]) {
-        let c: f64 = x0.iter().zip(x).map(|(a, b)| a * b).sum();
+        let dot = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(p, q)| p * q).sum::<f64>();
+        let c = dot(x0, x);
         for i in 0..u.len() {
             u[i] = c * x[i] - x0[i];
         }
-        let s = u.iter().map(|v| v * v).sum::<f64>().sqrt();
-        if s > 0.0 {
+        let again = dot(u, x);
+        for (ui, xi) in u.iter_mut().zip(x) {
+            *ui -= again * xi;
+        }
+        let s = dot(u, u).sqrt();
+        if s > 64.0 * f64::EPSILON || (c > 0.0 && s > 0.0) {
             u.iter_mut().for_each(|v| *v /= s);
+        } else {
+            u.iter_mut().for_each(|v| *v = 0.0);
         }
     }
 }
