@@ -76,7 +76,10 @@ impl GeometricSchedule {
             return Err(Error::invalid(
                 "sigma_max",
                 format!("{sigma_max:e}"),
-                format!("a finite noise level > sigma_min = {sigma_min}"),
+                format!(
+                    "a finite noise level > sigma_min = {}",
+                    crate::error::Num(sigma_min)
+                ),
             ));
         }
         if sigma_max > MAX_SIGMA {

@@ -246,10 +246,12 @@ fn fit(
     progress.finish_and_clear();
     // The library's advice names its options; say which flags they are.
     trained.map_err(|e| match e {
-        Error::Numerical { method, detail } if detail.contains("grad_clip") => Error::Numerical {
-            method,
-            detail: format!("{detail}; rdiff options: --lr, --grad-clip"),
-        },
+        Error::Numerical { method, detail } if detail.contains("clip the gradient norm") => {
+            Error::Numerical {
+                method,
+                detail: format!("{detail}; rdiff options: --lr, --grad-clip"),
+            }
+        }
         other => other,
     })
 }
@@ -325,6 +327,21 @@ fn metadata_number<T: std::str::FromStr>(
     let text = metadata_value(checkpoint, key, path)?;
     text.parse()
         .map_err(|_| entry_error(path, key, format!("{text:?} is not a number")))
+}
+
+/// Names the checkpoint in a non-finite value the loaded network produced (a crafted or
+/// corrupt parameter, e.g. `1e300`, passes every load-time check and overflows only in use).
+fn blame_network(path: &Path) -> impl Fn(Error) -> Error + '_ {
+    move |e| match e {
+        Error::NonFinite { what } => Error::NonFinite {
+            what: format!(
+                "{what}, computed with the network of checkpoint {} (a parameter may be corrupt \
+                 or too large)",
+                path.display()
+            ),
+        },
+        other => other,
+    }
 }
 
 /// A checkpoint's network (EMA parameters unless `no_ema`) and noise schedule. Every error
@@ -503,7 +520,8 @@ fn eval_command(args: &EvalArgs, quiet: bool) -> Result<()> {
         args.seed,
         "likelihood",
         quiet,
-    )?;
+    )
+    .map_err(blame_network(path))?;
     let nll = -mean(&values);
     let standard_error = if limit > 1 {
         let m = mean(&values);
@@ -661,7 +679,8 @@ fn sample_command(args: &SampleArgs, quiet: bool) -> Result<()> {
         schedule.t_max(),
         &options,
         &on_chunk,
-    )?
+    )
+    .map_err(blame_network(checkpoint_path))?
     .samples;
     progress.finish_and_clear();
     // Both files are written aside first and published only then: a failure while computing

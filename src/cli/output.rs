@@ -1,11 +1,13 @@
 //! Standard output and standard error without panics.
 //!
 //! `println!` panics ("failed printing to stdout") when the reader of a pipe has gone away
-//! (`rdiff eval … | head -0`). Results go through [`say!`] instead, which returns the write
-//! error as [`Error::Io`] on [`STDOUT`]; [`super::main`] treats a closed pipe
-//! ([`is_closed_stdout`]) as a normal, quiet end of the program (exit code 0), as a Unix
-//! filter killed by `SIGPIPE` would end. Notes and errors go through [`note!`], which ignores
-//! a failure to write to standard error (there is nowhere left to report it).
+//! (`rdiff eval … | head -0`). Report lines go through [`say!`] instead: a closed pipe only
+//! silences them (the command goes on, so that the files it was asked for are still written:
+//! `rdiff demo --out d.png | head -0` writes `d.png` and exits 0), any other write error is
+//! [`Error::Io`] on [`STDOUT`]. Data written to standard output (CSV) ends the program
+//! quietly on a closed pipe instead ([`is_closed_stdout`], exit code 0), as a Unix filter
+//! killed by `SIGPIPE` would end. Notes and errors go through [`note!`], which ignores a
+//! failure to write to standard error (there is nowhere left to report it).
 
 use riemannian_diffusion::{Error, Result};
 use std::io::{ErrorKind, Write};
@@ -13,16 +15,20 @@ use std::io::{ErrorKind, Write};
 /// The name of standard output in errors.
 pub const STDOUT: &str = "<stdout>";
 
-/// Writes one line to standard output.
+/// Writes one report line to standard output; a closed pipe silences it (module docs).
 ///
 /// # Errors
-/// [`Error::Io`] on [`STDOUT`] when the write fails (e.g. a closed pipe).
+/// [`Error::Io`] on [`STDOUT`] when the write fails otherwise.
 pub fn say_line(args: std::fmt::Arguments<'_>) -> Result<()> {
     let mut out = std::io::stdout().lock();
-    out.write_fmt(args)
+    match out
+        .write_fmt(args)
         .and_then(|()| out.write_all(b"\n"))
         .and_then(|()| out.flush())
-        .map_err(stdout_error)
+    {
+        Err(e) if e.kind() != ErrorKind::BrokenPipe => Err(stdout_error(e)),
+        _ => Ok(()),
+    }
 }
 
 /// Writes one line to standard error, ignoring failures.

@@ -529,8 +529,11 @@ impl<'a> DsmTrainer<'a> {
             return Err(Error::Numerical {
                 method: "score-matching training",
                 detail: format!(
-                    "step {}: loss {loss}, gradient norm {grad_norm} (lower the learning rate or set grad_clip)",
-                    self.losses.len() + 1
+                    "step {}: loss {}, gradient norm {} (lower the learning rate, or clip the \
+                     gradient norm)",
+                    self.losses.len() + 1,
+                    crate::error::Num(loss),
+                    crate::error::Num(grad_norm)
                 ),
             });
         }
