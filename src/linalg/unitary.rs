@@ -110,13 +110,27 @@ pub fn determinant_complex(a: &[c64], n: usize) -> c64 {
     det
 }
 
-/// Determinant of a real `n × n` matrix (row-major), by LU with partial pivoting.
+/// Determinant of a real `n × n` matrix (row-major): the cofactor expansion for `n ≤ 3`, LU
+/// with partial pivoting otherwise.
 ///
 /// # Panics
 /// If `a.len() != n²`.
 pub fn determinant_real(a: &[f64], n: usize) -> f64 {
-    let ac: Vec<c64> = a.iter().map(|&x| c64::new(x, 0.0)).collect();
-    determinant_complex(&ac, n).re
+    assert_eq!(a.len(), n * n, "determinant: matrix length");
+    // n ≤ 3 in closed form (no allocation: SO(3) membership checks run on every kernel call).
+    match n {
+        0 => 1.0,
+        1 => a[0],
+        2 => a[0] * a[3] - a[1] * a[2],
+        3 => {
+            a[0] * (a[4] * a[8] - a[5] * a[7]) - a[1] * (a[3] * a[8] - a[5] * a[6])
+                + a[2] * (a[3] * a[7] - a[4] * a[6])
+        }
+        _ => {
+            let ac: Vec<c64> = a.iter().map(|&x| c64::new(x, 0.0)).collect();
+            determinant_complex(&ac, n).re
+        }
+    }
 }
 
 /// Pfaffian of a real skew-symmetric `n × n` matrix (row-major; only the strict upper triangle
