@@ -59,7 +59,7 @@ pub use sphere::SphereHeatKernel;
 pub use torus::TorusHeatKernel;
 
 use crate::error::{check_len, check_time, Error, Num, Result};
-use crate::manifold::{Manifold, MEMBERSHIP_TOLERANCE};
+use crate::manifold::{central_difference_divergence, Manifold, MEMBERSHIP_TOLERANCE};
 use rayon::prelude::*;
 
 /// The value of `log p_t(x₀, x)`, the number of terms the estimator summed, which estimator
@@ -220,28 +220,14 @@ pub trait HeatKernel: Send + Sync {
     /// As [`HeatKernel::score`] at `x` and at the shifted points.
     fn laplacian_log_prob(&self, x0: &[f64], x: &[f64], t: f64) -> Result<f64> {
         let m = self.manifold();
-        let (d, n) = (m.dim(), m.ambient_dim());
         check_inputs(m, x0, x, t)?;
-        let h = LAPLACIAN_STEP;
-        let mut basis = vec![0.0; d * n];
-        m.tangent_basis(x, &mut basis);
-        let (mut step, mut y) = (vec![0.0; n], vec![0.0; n]);
-        let (mut plus, mut minus, mut diff) = (vec![0.0; n], vec![0.0; n], vec![0.0; n]);
-        let mut laplacian = 0.0;
-        for e in basis.chunks_exact(n) {
-            for (sign, out) in [(1.0, &mut plus), (-1.0, &mut minus)] {
-                for (s, v) in step.iter_mut().zip(e) {
-                    *s = sign * h * v;
-                }
-                m.exp(x, &step, &mut y);
-                self.score(x0, &y, t, out)?;
+        let n = m.ambient_dim();
+        central_difference_divergence(m, x, LAPLACIAN_STEP, |points, values| {
+            for (y, s) in points.chunks_exact(n).zip(values.chunks_exact_mut(n)) {
+                self.score(x0, y, t, s)?;
             }
-            for ((o, p), q) in diff.iter_mut().zip(&plus).zip(&minus) {
-                *o = (p - q) / (2.0 * h);
-            }
-            laplacian += m.inner(x, e, &diff);
-        }
-        Ok(laplacian)
+            Ok(())
+        })
     }
 
     /// Batched [`HeatKernel::log_prob`]: `x` holds `n` rows; `x0` holds one row (shared) or `n`
