@@ -163,16 +163,28 @@ pub const SQUARING_MAX_NORM: f64 = THETA_13 * 64.0;
 /// # Panics
 /// If `a.len() != n²`, `out.len() != n²`, or `A` has a NaN or infinite entry.
 pub fn expm_anti_hermitian_into(out: &mut [c64], a: &[c64], n: usize) {
+    anti_hermitian_exp_into(out, a, n, false);
+}
+
+/// Whether [`expm_anti_hermitian_into`] uses the spectral form for `A` (`‖A‖₁` above
+/// [`SQUARING_MAX_NORM`]), where the phases carry absolute errors `≈ u‖A‖`.
+pub fn uses_spectral_form(a: &[c64], n: usize) -> bool {
+    one_norm(a, n) > SQUARING_MAX_NORM
+}
+
+/// The one dispatch of [`expm_anti_hermitian_into`] and [`expm_skew_into`] (`real`: `A` is
+/// real skew-symmetric, see [`spectral_exp_into`]).
+fn anti_hermitian_exp_into(out: &mut [c64], a: &[c64], n: usize, real: bool) {
     assert_eq!(a.len(), n * n, "expm: matrix length");
     assert_eq!(out.len(), n * n, "expm: output length");
     assert!(
         a.iter().all(|z| z.re.is_finite() && z.im.is_finite()),
         "expm: non-finite matrix"
     );
-    if one_norm(a, n) <= SQUARING_MAX_NORM {
-        expm_complex_into(out, a, n);
+    if uses_spectral_form(a, n) {
+        spectral_exp_into(out, a, n, real);
     } else {
-        spectral_exp_into(out, a, n, false);
+        expm_complex_into(out, a, n);
     }
 }
 
@@ -247,17 +259,9 @@ fn spectral_exp_into(out: &mut [c64], a: &[c64], n: usize, real: bool) {
 /// As [`expm_anti_hermitian_into`].
 pub fn expm_skew_into(out: &mut [f64], omega: &[f64], n: usize) {
     assert_eq!(out.len(), n * n, "expm: output length");
-    assert!(
-        omega.iter().all(|x| x.is_finite()),
-        "expm: non-finite matrix"
-    );
     let ac: Vec<c64> = omega.iter().map(|&x| c64::new(x, 0.0)).collect();
     let mut r = vec![c64::new(0.0, 0.0); n * n];
-    if one_norm(&ac, n) <= SQUARING_MAX_NORM {
-        expm_complex_into(&mut r, &ac, n);
-    } else {
-        spectral_exp_into(&mut r, &ac, n, true);
-    }
+    anti_hermitian_exp_into(&mut r, &ac, n, true);
     for (o, z) in out.iter_mut().zip(&r) {
         *o = z.re;
     }

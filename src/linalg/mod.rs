@@ -32,8 +32,8 @@ mod unitary;
 
 pub use expm::{
     expm_2x2, expm_anti_hermitian_into, expm_complex, expm_complex_into, expm_real_into,
-    expm_skew3, expm_skew_into, rodrigues, rodrigues_coefficients, PADE13, SQUARING_MAX_NORM,
-    THETA_13,
+    expm_skew3, expm_skew_into, rodrigues, rodrigues_coefficients, uses_spectral_form, PADE13,
+    SQUARING_MAX_NORM, THETA_13,
 };
 pub use unitary::{
     complex_from_interleaved, determinant_complex, determinant_real, interleaved_from_complex,

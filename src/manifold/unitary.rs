@@ -29,7 +29,7 @@ use crate::error::{Error, Num, Result};
 use crate::linalg::{
     complex_from_interleaved, determinant_complex, expm_2x2, expm_anti_hermitian_into,
     interleaved_from_complex, logm_unitary_into, traceless_angles, unitary_eigen,
-    SQUARING_MAX_NORM,
+    uses_spectral_form,
 };
 use crate::random::{standard_normal, Rng};
 use faer::{c64, Mat};
@@ -166,15 +166,15 @@ impl UnitaryGroup {
         self.project_algebra(&mut a);
         // (The 2×2 closed form needs r = √det B as a complex root: beyond SQUARING_MAX_NORM its
         // rounded imaginary part, ≈ ε|r|, makes cosh overflow; the spectral form does not.)
-        let large = a.iter().map(|z| z.norm()).sum::<f64>() > SQUARING_MAX_NORM;
+        let large = uses_spectral_form(&a, self.n);
         let e = if self.n == 2 && !large {
             expm_2x2(&[a[0], a[1], a[2], a[3]]).to_vec()
         } else {
             let mut e = vec![zero(); self.n * self.n];
             expm_anti_hermitian_into(&mut e, &a, self.n);
-            // Beyond SQUARING_MAX_NORM the phases carry absolute errors ≈ u‖A‖ (possibly ≫ 2π),
-            // so det e = e^{i Σθ} is no longer 1 for SU(n): restore it by the n-th root of
-            // its phase (exact in theory, a no-op below that norm, so only done above it).
+            // In the spectral form the phases carry absolute errors ≈ u‖A‖ (possibly ≫ 2π), so
+            // det e = e^{i Σθ} is no longer 1 for SU(n): restore it by the n-th root of its
+            // phase (exact in theory; Padé needs no such fix, so only done there).
             if self.special && large {
                 let phase = determinant_complex(&e, self.n).arg() / self.n as f64;
                 let correction = c64::from_polar(1.0, -phase);
