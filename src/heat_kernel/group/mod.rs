@@ -164,6 +164,19 @@ pub struct TorusEvaluation {
     pub error_estimate: f64,
 }
 
+impl From<&TorusEvaluation> for KernelEvaluation {
+    /// The evaluation at `g = e^H` without the torus gradient (the caller maps that to the
+    /// ambient score).
+    fn from(e: &TorusEvaluation) -> Self {
+        KernelEvaluation {
+            log_prob: e.log_prob,
+            terms: e.terms,
+            estimator: e.estimator,
+            error_estimate: e.error_estimate,
+        }
+    }
+}
+
 impl GroupHeatKernel {
     /// The estimators the groups offer: all of [`KernelMethod::ALL`] (`Eigen` is the character
     /// expansion).
@@ -387,12 +400,7 @@ impl GroupHeatKernel {
                 }
             }
         }
-        Ok(KernelEvaluation {
-            log_prob: e.log_prob,
-            terms: e.terms,
-            estimator: e.estimator,
-            error_estimate: e.error_estimate,
-        })
+        Ok(KernelEvaluation::from(&e))
     }
 
     /// Evaluates at `g = x₀⁻¹x`; when `score` is given, writes `∇_x log p` into it.
@@ -452,12 +460,7 @@ impl GroupHeatKernel {
                         }
                     }
                 }
-                Ok(KernelEvaluation {
-                    log_prob: e.log_prob,
-                    terms: e.terms,
-                    estimator: e.estimator,
-                    error_estimate: e.error_estimate,
-                })
+                Ok(KernelEvaluation::from(&e))
             }
             CompactGroup::SpecialUnitary(_) | CompactGroup::Unitary(_) => {
                 let a: Vec<c64> = x0.chunks_exact(2).map(|p| c64::new(p[0], p[1])).collect();
@@ -497,12 +500,7 @@ impl GroupHeatKernel {
                         }
                     }
                 }
-                Ok(KernelEvaluation {
-                    log_prob: e.log_prob,
-                    terms: e.terms,
-                    estimator: e.estimator,
-                    error_estimate: e.error_estimate,
-                })
+                Ok(KernelEvaluation::from(&e))
             }
         }
     }
