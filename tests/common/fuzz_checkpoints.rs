@@ -4,7 +4,7 @@
 
 #![allow(dead_code)]
 
-use super::fuzz_fixtures::Gen;
+use super::fuzz_fixtures::{fnv1a, Gen};
 use riemannian_diffusion::manifold::{Manifold, ManifoldSpec};
 use riemannian_diffusion::nn::{Checkpoint, ScoreNet, ScoreNetConfig, SigmaEncoding};
 use riemannian_diffusion::registry;
@@ -133,15 +133,6 @@ pub fn split_checkpoint(bytes: &[u8]) -> Parts {
     }
 }
 
-fn fnv(bytes: &[u8]) -> u64 {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in bytes {
-        hash ^= u64::from(b);
-        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    hash
-}
-
 /// Reassembles the parts with a consistent header length and a valid checksum.
 pub fn seal(parts: &Parts) -> Vec<u8> {
     let mut out = parts.magic.clone();
@@ -151,7 +142,7 @@ pub fn seal(parts: &Parts) -> Vec<u8> {
     out.extend_from_slice(&parts.count.to_le_bytes());
     out.push(parts.ema_flag);
     out.extend_from_slice(&parts.body);
-    let hash = fnv(&out);
+    let hash = fnv1a(&out);
     out.extend_from_slice(&hash.to_le_bytes());
     out
 }

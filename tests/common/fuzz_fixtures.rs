@@ -80,7 +80,8 @@ pub fn case_timeout(default: Duration) -> Duration {
         .unwrap_or(default)
 }
 
-fn fnv1a(bytes: &[u8]) -> u64 {
+/// 64-bit FNV-1a (also the checkpoint checksum, used by `fuzz_checkpoints` to reseal files).
+pub fn fnv1a(bytes: &[u8]) -> u64 {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     for &b in bytes {
         hash ^= u64::from(b);
